@@ -1,0 +1,23 @@
+"""The course toolkit: seeding, quiet TensorFlow, headless figures, script arguments, the
+scikeras adapter and the ``course`` command.
+
+Import it before TensorFlow or Keras (``import coursekit`` as a script's first import): it sets
+the environment variables TensorFlow and matplotlib read when they start.
+"""
+
+import os as _os
+
+# Hide TensorFlow's C++ start-up log and keep oneDNN's reordering off (bit-stable results);
+# both must be set before TensorFlow is imported. Users can still override them.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Figures are written to files; no window ever opens (headless servers, CI, grading).
+_os.environ.setdefault("MPLBACKEND", "Agg")
+
+from .seeding import set_seed  # noqa: E402
+from .figures import figures_dir, save_figure  # noqa: E402
+from .scripts import script_args  # noqa: E402
+from .report import print_metrics  # noqa: E402
+
+__all__ = ["figures_dir", "print_metrics", "save_figure", "script_args", "set_seed"]

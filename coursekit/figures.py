@@ -1,0 +1,27 @@
+"""Headless figures: saved as PNG into a lesson's ``figures/`` folder or a folder chosen at run time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+FIGURES_ENV = "COURSE_FIGURES_DIR"
+
+
+def figures_dir(script: str | os.PathLike) -> Path:
+    """Where a script's figures go: ``$COURSE_FIGURES_DIR`` if set, else ``figures/`` beside the script."""
+    override = os.environ.get(FIGURES_ENV)
+    folder = Path(override) if override else Path(script).resolve().parent / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figure(fig, name: str, script: str | os.PathLike) -> Path:
+    """Save ``fig`` as ``<figures_dir>/<name>.png``, close it, print and return the path."""
+    import matplotlib.pyplot as plt
+
+    path = figures_dir(script) / (name if name.endswith(".png") else f"{name}.png")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    print(f"figure: {path}")
+    return path

@@ -1,0 +1,198 @@
+"""pytest configuration of the rubric.
+
+    pytest                         checks the solutions, demos, stubs, data and toolkit
+    pytest --grade                 checks the exercise files (the student's work) with the same rubric
+    pytest --seed 3                every exercise run with seed 3 (targets hold for seeds 0-4)
+    pytest --exercise 5.1.2        only that exercise's checks (repeatable)
+    pytest --exercises-root DIR    exercise files from another copy of the course (a student's)
+    pytest --results-json F        per-exercise verdicts, metrics and seconds as JSON
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rubric  # noqa: E402
+
+DEFAULT_EXERCISE_TIMEOUT = 180  # seconds for one exercise's run(); the budget is 30 s
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("course", "Module 5 rubric")
+    group.addoption("--grade", action="store_true", help="check the exercise files instead of the solutions")
+    group.addoption("--seed", type=int, default=0, help="seed passed to every run() (default 0)")
+    group.addoption("--exercise", action="append", default=[], metavar="ID", help="only this exercise, e.g. 5.1.2")
+    group.addoption("--exercises-root", default=None, metavar="DIR", help="course copy whose exercise files are graded")
+    group.addoption("--results-json", default=None, metavar="FILE", help="write per-exercise results as JSON")
+    group.addoption(
+        "--exercise-timeout", type=float, default=DEFAULT_EXERCISE_TIMEOUT, metavar="S",
+        help=f"time limit for one exercise's checks (default {DEFAULT_EXERCISE_TIMEOUT} s)",
+    )
+
+
+def pytest_configure(config):
+    config.course_results = {}  # ex_id -> dict
+    config.course_demo_seconds = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = set(config.getoption("--exercise"))
+    for ex_id in wanted:
+        rubric.parse_id(ex_id)  # a clear error for a malformed id
+    grade = config.getoption("--grade")
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("exercise")
+        ex_id = marker.args[0] if marker else None
+        if marker:
+            item.add_marker(pytest.mark.timeout(config.getoption("--exercise-timeout")))
+        if (wanted or grade) and ex_id is None:
+            drop.append(item)  # grading runs the exercise checks only
+        elif wanted and ex_id not in wanted:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+class RunCache:
+    """One ``run(seed)`` per exercise per session, shared by all checks of that exercise."""
+
+    def __init__(self, config):
+        self.config = config
+        self.grade = config.getoption("--grade")
+        self.seed = config.getoption("--seed")
+        root = config.getoption("--exercises-root")
+        self.root = Path(root).resolve() if root else rubric.REPO
+        self._cache = {}
+
+    def kind(self) -> str:
+        return "exercise" if self.grade else "solution"
+
+    def get(self, ex_id: str):
+        if ex_id not in self._cache:
+            path = rubric.exercise_file(ex_id, self.kind(), self.root)
+            entry = self.config.course_results.setdefault(ex_id, {"id": ex_id, "file": str(path)})
+            start = time.perf_counter()
+            try:
+                module = rubric.load_module(path)
+                result = module.run(seed=self.seed)
+                outcome = ("ok", result)
+            except NotImplementedError as exc:
+                outcome = ("todo", exc)
+            except (Exception, pytest.fail.Exception) as exc:  # student code: any failure is a verdict
+                outcome = ("error", exc)
+            seconds = time.perf_counter() - start
+            entry["run_seconds"] = round(seconds, 2)
+            entry["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            self._cache[ex_id] = outcome
+        status, value = self._cache[ex_id]
+        if status == "todo":
+            self.config.course_results[ex_id]["status"] = "not done"
+            pytest.fail(f"{ex_id} is not done yet: {value}", pytrace=False)
+        if status == "error":
+            self.config.course_results[ex_id]["status"] = "error"
+            pytest.fail(f"{ex_id} run() raised {type(value).__name__}: {value}", pytrace=False)
+        return value
+
+
+@pytest.fixture(scope="session")
+def run_cache(request) -> RunCache:
+    return RunCache(request.config)
+
+
+@pytest.fixture
+def exercise_run(run_cache, request):
+    """``exercise_run(id)`` -> the result of that exercise's ``run(seed)``, run once per session."""
+
+    def get(ex_id: str):
+        return run_cache.get(ex_id)
+
+    return get
+
+
+@pytest.fixture
+def record_verdict(request):
+    """Store a Verdict's checks and metrics for the timing report, the JSON and the JUnit XML."""
+
+    def record(verdict: rubric.Verdict) -> rubric.Verdict:
+        entry = request.config.course_results.setdefault(verdict.ex_id, {"id": verdict.ex_id})
+        entry["status"] = "passed" if verdict.passed else "failed"
+        entry["metrics"] = {k: round(v, 5) for k, v in verdict.metrics.items()}
+        entry["checks"] = [vars(c) for c in verdict.checks]
+        for key, value in verdict.metrics.items():
+            request.node.user_properties.append((key, value))
+        return verdict
+
+    return record
+
+
+@pytest.fixture(scope="session")
+def seed(request) -> int:
+    return request.config.getoption("--seed")
+
+
+@pytest.fixture
+def wrong_run(seed):
+    """``wrong_run(id, patch=None, **replacements)``: run a fresh copy of the solution made wrong.
+
+    ``replacements`` replace module attributes by name; ``patch(module)`` may change anything else
+    (it receives the fresh module, so a wrong function can still call the right ones). This is how
+    the rubric is tested on deliberately wrong answers.
+    """
+
+    def run(ex_id: str, patch=None, **replacements):
+        module = rubric.load_module(rubric.exercise_file(ex_id, "solution"))
+        for name, value in replacements.items():
+            if not hasattr(module, name):
+                raise AttributeError(f"{ex_id} solution has no {name} to replace")
+            setattr(module, name, value)
+        if patch is not None:
+            patch(module)
+        return module.run(seed=seed)
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    results = config.course_results
+    if results:
+        tr = terminalreporter
+        kind = "exercise files" if config.getoption("--grade") else "solutions"
+        tr.section(f"Module 5 rubric: {kind}, seed {config.getoption('--seed')}")
+        tr.write_line(f"{'exercise':<9} {'verdict':<9} {'run s':>6} {'peak MB':>8}  metrics")
+        for ex_id in sorted(results, key=lambda i: tuple(int(p) for p in i.split("."))):
+            r = results[ex_id]
+            metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(r.get("metrics", {}).items())[:6])
+            tr.write_line(
+                f"{ex_id:<9} {r.get('status', '?'):<9} {r.get('run_seconds', float('nan')):>6.1f} "
+                f"{r.get('peak_rss_mb', float('nan')):>8.0f}  {metrics}"
+            )
+    if config.course_demo_seconds:
+        terminalreporter.section("Module 5 demos: wall seconds")
+        for name, secs in config.course_demo_seconds.items():
+            terminalreporter.write_line(f"{secs:6.1f}  {name}")
+    path = config.getoption("--results-json")
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "seed": config.getoption("--seed"),
+            "kind": "exercise" if config.getoption("--grade") else "solution",
+            "exercises": results,
+            "demos": config.course_demo_seconds,
+        }
+        Path(path).write_text(json.dumps(payload, indent=2, default=str))
