@@ -127,7 +127,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
         frame = _from_kaggle(frame)
     frame = frame.drop(columns=["rownames"], errors="ignore")
     check_columns(frame, COLUMNS, "churn data")
-    frame = frame[COLUMNS].copy()
+    frame = pd.DataFrame({col: frame[col].to_numpy() for col in COLUMNS})  # same column index whatever the source
 
     # The target: Yes/No strings or 0/1 numbers.
     target = frame[TARGET]
@@ -153,6 +153,12 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
             )
         frame["total_charges"] = converted
     check_numeric(frame, NUMERIC, "churn data", allow_missing=["total_charges"])
+    unexplained = frame["total_charges"].isna() & (frame["tenure"] > 0)
+    if unexplained.any():
+        raise DataSchemaError(
+            f"churn data: column 'total_charges' has {int(unexplained.sum())} missing values for customers "
+            "with tenure > 0 (only first-month customers may have blank charges)"
+        )
     frame["total_charges"] = frame["total_charges"].fillna(0.0)
     if frame[NUMERIC].isna().any().any():
         cols = [c for c in NUMERIC if frame[c].isna().any()]

@@ -40,7 +40,7 @@ def grade_5_1_1(r) -> Verdict:
     v = Verdict("5.1.1")
     if not v.has_keys(r, ["test_auc_deep", "test_auc_wide", "deep_model", "wide_model", "params_deep", "params_wide"]):
         return v
-    # Measured over seeds 0-4: deep 0.839-0.842, wide 0.842-0.843 (logistic regression 0.843);
+    # Measured over seeds 0-4: deep 0.839-0.843, wide 0.842-0.845 (logistic regression 0.843);
     # a model that learned nothing scores 0.5, a sigmoid-hidden one trained as briefly about 0.83.
     v.at_least("test_auc_deep", r["test_auc_deep"], 0.825, "train with early stopping on val_auc and restore the best weights")
     v.at_least("test_auc_wide", r["test_auc_wide"], 0.825, "train with early stopping on val_auc and restore the best weights")
@@ -52,7 +52,93 @@ def grade_5_1_1(r) -> Verdict:
     return v
 
 
-GRADERS = {"5.1.1": grade_5_1_1}
+# --------------------------------------------------------------------------- 5.1.2
+
+
+def grade_5_1_2(r) -> Verdict:
+    v = Verdict("5.1.2")
+    acts = ["relu", "tanh", "sigmoid"]
+    if not v.has_keys(r, [f"{k}_{a}" for a in acts for k in ("test_auc", "val_loss_epoch1")] + [f"{a}_model" for a in acts]):
+        return v
+    # Measured over seeds 0-4: relu 0.838-0.845, tanh 0.837-0.845, sigmoid 0.834-0.838.
+    for act in acts:
+        v.at_least(f"test_auc_{act}", r[f"test_auc_{act}"], 0.825,
+                   "keep the output Dense(1, sigmoid) and train with early stopping on val_auc")
+        _check_mlp(v, r[f"{act}_model"], f"{act} model", [32, 16], act, 1, "sigmoid")
+    # Measured over seeds 0-4: after one epoch relu 0.442-0.477 vs sigmoid 0.527-0.559 validation loss.
+    v.check("relu learns faster than sigmoid (epoch-1 val loss)",
+            r["val_loss_epoch1_relu"] < r["val_loss_epoch1_sigmoid"],
+            f"relu {r['val_loss_epoch1_relu']:.4f} vs sigmoid {r['val_loss_epoch1_sigmoid']:.4f}",
+            "relu below sigmoid", "the hidden layers must use the activation passed to build_model")
+    return v
+
+
+# --------------------------------------------------------------------------- 5.1.3
+
+
+def grade_5_1_3(r) -> Verdict:
+    import numpy as np
+
+    v = Verdict("5.1.3")
+    if not v.has_keys(r, ["test_accuracy", "test_macro_f1", "model", "X_test", "y_pred"]):
+        return v
+    # Measured over seeds 0-4: accuracy 0.958-0.969, macro F1 0.957-0.969; a linear output or
+    # a regression on the label scores far lower.
+    v.at_least("test_accuracy", r["test_accuracy"], 0.94, "softmax output, sparse categorical cross-entropy, early stopping")
+    v.at_least("test_macro_f1", r["test_macro_f1"], 0.94, "every digit must be learned, not just the common ones")
+    model = r["model"]
+    out = _dense_layers(model)[-1] if _dense_layers(model) else None
+    v.check("output layer", out is not None and out.units == 10 and activation_name(out) == "softmax",
+            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(10, softmax)",
+            "one output unit per class, with a softmax")
+    probs = np.asarray(model.predict(r["X_test"][:64], verbose=0))
+    row_sums = probs.sum(axis=1) if probs.ndim == 2 else np.zeros(1)
+    v.check("probabilities sum to 1", probs.ndim == 2 and np.allclose(row_sums, 1.0, atol=1e-4),
+            f"row sums {row_sums.min():.3f}-{row_sums.max():.3f}", "1.000", "softmax makes each row a distribution")
+    loss = model.loss if isinstance(model.loss, str) else getattr(model.loss, "name", type(model.loss).__name__)
+    v.check("loss", "sparse_categorical_crossentropy" in str(loss).lower(), loss, "sparse_categorical_crossentropy",
+            "the labels are integers 0-9, so use the sparse variant")
+    agree = np.mean(np.asarray(r["y_pred"]) == np.argmax(np.asarray(model.predict(r["X_test"], verbose=0)), axis=1))
+    v.at_least("predict_classes agrees with argmax", agree, 1.0, "take np.argmax of the probabilities along axis=1")
+    return v
+
+
+# --------------------------------------------------------------------------- 5.1.4
+
+
+def grade_5_1_4(r) -> Verdict:
+    import numpy as np
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+    v = Verdict("5.1.4")
+    if not v.has_keys(r, ["test_rmse_dollars", "test_mae_dollars", "test_mse_dollars", "test_rmse_log", "model",
+                          "y_true_dollars", "y_pred_dollars"]):
+        return v
+    # Measured over seeds 0-4: RMSE $20,351-22,599, MAE $13,677-14,897, log RMSE 0.120-0.124
+    # (ridge on the same split: $20,972 and $14,245). A sigmoid or ReLU output, or no early stopping
+    # on the validation loss, lands far above these.
+    v.at_most("test_rmse_dollars", r["test_rmse_dollars"], 26000, "linear output, MSE loss on log prices, early stopping")
+    v.at_most("test_mae_dollars", r["test_mae_dollars"], 17000, "linear output, MSE loss on log prices, early stopping")
+    v.at_most("test_rmse_log", r["test_rmse_log"], 0.14, "the model learns log prices; compare on the log scale")
+    model = r["model"]
+    dense = _dense_layers(model)
+    out = dense[-1] if dense else None
+    v.check("output layer", out is not None and out.units == 1 and activation_name(out) == "linear",
+            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(1, linear)",
+            "a regression output has no activation: any real value must be reachable")
+    v.check("hidden activations", all(activation_name(layer) == "relu" for layer in dense[:-1]) and len(dense) == 3,
+            [activation_name(layer) for layer in dense[:-1]], "relu, relu", "two hidden ReLU layers, 64 and 32")
+    v.check("loss", str(model.loss).lower() in ("mse", "mean_squared_error") or "meansquarederror" in type(model.loss).__name__.lower(),
+            model.loss, "mse", "regression on a continuous target: mean squared error")
+    y_true, y_pred = np.asarray(r["y_true_dollars"]), np.asarray(r["y_pred_dollars"])
+    mse, mae = mean_squared_error(y_true, y_pred), mean_absolute_error(y_true, y_pred)
+    v.close("MSE equals scikit-learn's", r["test_mse_dollars"], mse, 1e-6 * mse, "mean of the squared errors")
+    v.close("MAE equals scikit-learn's", r["test_mae_dollars"], mae, 1e-6 * mae, "mean of the absolute errors")
+    v.close("RMSE is the root of MSE", r["test_rmse_dollars"], np.sqrt(mse), 1e-6 * np.sqrt(mse), "np.sqrt(mse)")
+    return v
+
+
+GRADERS = {"5.1.1": grade_5_1_1, "5.1.2": grade_5_1_2, "5.1.3": grade_5_1_3, "5.1.4": grade_5_1_4}
 
 
 @pytest.mark.parametrize("ex_id", exercise_params(GRADERS))
@@ -75,3 +161,29 @@ def test_rubric_rejects_wrong_5_1_1(wrong_run):
     verdict = grade_5_1_1(wrong_run("5.1.1", build_deep=wrong_deep))
     assert not verdict.passed
     assert {"deep hidden widths", "params_deep"} <= set(verdict.failed_names()), verdict.report()
+
+
+def test_rubric_rejects_wrong_5_1_3(wrong_run):
+    """Ten sigmoid outputs trained as ten independent yes/no questions: not a distribution over classes."""
+
+    def wrong_build(n_features, n_classes):
+        model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(n_classes, activation="sigmoid")])
+        model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=32)
+        return model
+
+    verdict = grade_5_1_3(wrong_run("5.1.3", build_model=wrong_build))
+    assert {"output layer", "probabilities sum to 1"} <= set(verdict.failed_names()), verdict.report()
+
+
+def test_rubric_rejects_wrong_5_1_4(wrong_run):
+    """RMSE computed without the square root, and MAE from squared errors: the metric checks catch both."""
+    import numpy as np
+
+    def wrong_errors(y_true, y_pred):
+        err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+        return {"mse": float(np.mean(err**2)), "mae": float(np.mean(err**2)), "rmse": float(np.mean(err**2))}
+
+    verdict = grade_5_1_4(wrong_run("5.1.4", regression_errors=wrong_errors))
+    assert {"MAE equals scikit-learn's", "RMSE is the root of MSE", "test_rmse_dollars"} <= set(verdict.failed_names()), verdict.report()

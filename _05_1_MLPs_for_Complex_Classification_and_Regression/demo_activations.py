@@ -1,0 +1,55 @@
+"""Demo 5.1 -- Activation functions and their gradients.
+
+What it shows: ReLU, sigmoid and tanh, and the newer LeakyReLU, ELU, SELU, GELU and swish,
+computed with Keras's own activation functions, beside their derivatives (by automatic
+differentiation). Sigmoid's derivative never exceeds 0.25 and vanishes for large |x|: stacked
+sigmoid layers multiply these small factors, which is why hidden layers use ReLU and its kin.
+"""
+
+# %%
+import coursekit
+
+args = coursekit.script_args(__doc__)
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+x = tf.constant(np.linspace(-5, 5, 401), dtype=tf.float32)
+functions = {
+    "relu": keras.activations.relu,
+    "sigmoid": keras.activations.sigmoid,
+    "tanh": keras.activations.tanh,
+    "leaky_relu": lambda z: keras.activations.leaky_relu(z, negative_slope=0.1),
+    "elu": keras.activations.elu,
+    "selu": keras.activations.selu,
+    "gelu": keras.activations.gelu,
+    "swish": keras.activations.silu,
+}
+
+# %%
+# Values and derivatives (tf.GradientTape differentiates each function at every x).
+at_4 = int(np.argmin(np.abs(x.numpy() - 4.0)))  # the index of x = 4
+values, grads = {}, {}
+for name, f in functions.items():
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    values[name], grads[name] = y.numpy(), tape.gradient(y, x).numpy()
+    print(f"{name:>10}: max derivative {grads[name].max():.3f}, derivative at x=4: {grads[name][at_4]:.4f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+for name in functions:
+    style = "-" if name in ("relu", "sigmoid", "tanh") else "--"
+    axes[0].plot(x.numpy(), values[name], style, label=name)
+    axes[1].plot(x.numpy(), grads[name], style, label=name)
+axes[0].set_title("activation f(x)")
+axes[1].set_title("derivative f'(x)")
+for ax in axes:
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set_xlabel("x")
+axes[0].set_ylim(-2, 5)
+axes[1].legend(fontsize=8)
+coursekit.save_figure(fig, "activations", __file__)
