@@ -26,6 +26,7 @@ import pytest  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rubric  # noqa: E402
 
+_CONFIG = []  # the session's config, for hooks that receive only a report
 DEFAULT_EXERCISE_TIMEOUT = 180  # seconds for one exercise's run(); the budget is 30 s
 
 
@@ -45,6 +46,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.course_results = {}  # ex_id -> dict
     config.course_demo_seconds = {}
+    _CONFIG[:] = [config]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -83,10 +85,9 @@ class RunCache:
     def kind(self) -> str:
         return "exercise" if self.grade else "solution"
 
-    def get(self, ex_id: str):
+    def get(self, ex_id: str, node=None):
         if ex_id not in self._cache:
             path = rubric.exercise_file(ex_id, self.kind(), self.root)
-            entry = self.config.course_results.setdefault(ex_id, {"id": ex_id, "file": str(path)})
             start = time.perf_counter()
             try:
                 module = rubric.load_module(path)
@@ -96,16 +97,23 @@ class RunCache:
                 outcome = ("todo", exc)
             except (Exception, pytest.fail.Exception) as exc:  # student code: any failure is a verdict
                 outcome = ("error", exc)
-            seconds = time.perf_counter() - start
-            entry["run_seconds"] = round(seconds, 2)
-            entry["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-            self._cache[ex_id] = outcome
-        status, value = self._cache[ex_id]
+            info = {
+                "id": ex_id,
+                "file": str(path),
+                "run_seconds": round(time.perf_counter() - start, 2),
+                # peak resident memory of this process so far (per exercise when graded alone, as `course grade` does)
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+            self._cache[ex_id] = (outcome, info)
+        (status, value), info = self._cache[ex_id]
+        info = dict(info)
+        if status in ("todo", "error"):
+            info["status"] = "not done" if status == "todo" else "error"
+        if node is not None:
+            node.user_properties.append(("course_result", info))
         if status == "todo":
-            self.config.course_results[ex_id]["status"] = "not done"
             pytest.fail(f"{ex_id} is not done yet: {value}", pytrace=False)
         if status == "error":
-            self.config.course_results[ex_id]["status"] = "error"
             pytest.fail(f"{ex_id} run() raised {type(value).__name__}: {value}", pytrace=False)
         return value
 
@@ -120,7 +128,7 @@ def exercise_run(run_cache, request):
     """``exercise_run(id)`` -> the result of that exercise's ``run(seed)``, run once per session."""
 
     def get(ex_id: str):
-        return run_cache.get(ex_id)
+        return run_cache.get(ex_id, request.node)
 
     return get
 
@@ -130,12 +138,12 @@ def record_verdict(request):
     """Store a Verdict's checks and metrics for the timing report, the JSON and the JUnit XML."""
 
     def record(verdict: rubric.Verdict) -> rubric.Verdict:
-        entry = request.config.course_results.setdefault(verdict.ex_id, {"id": verdict.ex_id})
-        entry["status"] = "passed" if verdict.passed else "failed"
-        entry["metrics"] = {k: round(v, 5) for k, v in verdict.metrics.items()}
-        entry["checks"] = [vars(c) for c in verdict.checks]
-        for key, value in verdict.metrics.items():
-            request.node.user_properties.append((key, value))
+        request.node.user_properties.append(("course_result", {
+            "id": verdict.ex_id,
+            "status": "passed" if verdict.passed else "failed",
+            "metrics": {k: round(v, 5) for k, v in verdict.metrics.items()},
+            "checks": [vars(c) for c in verdict.checks],
+        }))
         return verdict
 
     return record
@@ -166,6 +174,18 @@ def wrong_run(seed):
         return module.run(seed=seed)
 
     return run
+
+
+def pytest_runtest_logreport(report):
+    """Collect what tests recorded (also from xdist workers: user_properties travel with reports)."""
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None or report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name == "course_result":
+            config.course_results.setdefault(value["id"], {"id": value["id"]}).update(value)
+        elif name == "course_demo":
+            config.course_demo_seconds[value["name"]] = value["seconds"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
