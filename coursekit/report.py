@@ -12,6 +12,10 @@ def print_metrics(title: str, metrics: dict, exercise_id: str | None = None) -> 
     for key, value in metrics.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Number):
             continue
-        print(f"  {key:<28} {value:.4f}" if isinstance(value, float) else f"  {key:<28} {value}")
+        if isinstance(value, float):
+            text = f"{value:.3e}" if value != 0 and abs(value) < 1e-3 else f"{value:.4f}"
+        else:
+            text = str(value)
+        print(f"  {key:<28} {text}")
     if exercise_id:
         print(f"\nGrade it against the targets:  course check {exercise_id}")

@@ -141,7 +141,7 @@ def record_verdict(request):
         request.node.user_properties.append(("course_result", {
             "id": verdict.ex_id,
             "status": "passed" if verdict.passed else "failed",
-            "metrics": {k: round(v, 5) for k, v in verdict.metrics.items()},
+            "metrics": {k: float(f"{v:.6g}") for k, v in verdict.metrics.items()},  # significant figures: 5e-10 stays visible
             "checks": [vars(c) for c in verdict.checks],
         }))
         return verdict

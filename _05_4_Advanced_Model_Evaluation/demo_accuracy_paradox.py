@@ -1,0 +1,91 @@
+"""The accuracy paradox: when positives are rare, accuracy says nothing and ROC flatters.
+
+Fraud, a rare disease, a churner in a loyal customer base: when 5% of cases are positive, a model
+that never says "positive" is 95% accurate. This demo makes churn rare (``_models_5_4.rare_churn``
+keeps every non-churner and a fixed 5% share of churners in each split), trains a logistic
+regression with and without balanced class weights, and compares accuracy, recall, ROC AUC and
+average precision with the same models on the full 26.5%-churn table. The ROC curve barely
+changes; the precision-recall curve shows how much harder the rare problem really is.
+
+Run: ``python demo_accuracy_paradox.py`` (or ``course run 5.4 accuracy_paradox``).
+"""
+
+# %%
+# Two versions of the same task: churn as it is, and churn made rare
+# -------------------------------------------------------------------
+import coursekit  # first: headless figures
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+from _models_5_4 import _churn, rare_churn
+
+args = coursekit.script_args(__doc__)
+coursekit.set_seed(args.seed)
+full, rare = _churn(), rare_churn(0.05)
+tasks = {"full churn (26.5%)": full, "rare churn (5%)": rare}
+
+# %%
+# The always-"no" model and two logistic regressions on each version
+# ------------------------------------------------------------------
+models = {
+    "always no": lambda: DummyClassifier(strategy="most_frequent"),
+    "logistic": lambda: LogisticRegression(max_iter=2000),
+    "logistic, balanced weights": lambda: LogisticRegression(max_iter=2000, class_weight="balanced"),
+}
+results = {}
+print(f"{'task':<20}{'model':<28}{'accuracy':>9}{'recall':>8}{'precision':>10}{'ROC AUC':>9}{'avg prec':>9}")
+for task, d in tasks.items():
+    y_test = d.y_test.astype(int)
+    for name, make in models.items():
+        p = make().fit(d.X_train, d.y_train).predict_proba(d.X_test)[:, 1]
+        pred = (p >= 0.5).astype(int)
+        results[task, name] = p
+        print(f"{task:<20}{name:<28}{accuracy_score(y_test, pred):>9.3f}{recall_score(y_test, pred):>8.3f}"
+              f"{precision_score(y_test, pred, zero_division=0):>10.3f}{roc_auc_score(y_test, p):>9.3f}"
+              f"{average_precision_score(y_test, p):>9.3f}")
+print(f"rare test split: {len(rare.y_test)} customers, {int(rare.y_test.sum())} churners")
+
+# %%
+# ROC vs precision-recall: the same model, the two versions of the task
+# ---------------------------------------------------------------------
+# A ROC curve divides false positives by the (huge) number of negatives, so thousands of false
+# alarms look like a small false positive rate. Precision divides them by the number of customers
+# flagged, so it shows the cost of those false alarms directly.
+fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4.2))
+for task, d in tasks.items():
+    y_test, p = d.y_test.astype(int), results[task, "logistic"]
+    fpr, tpr, _ = roc_curve(y_test, p)
+    ax_roc.plot(fpr, tpr, label=f"{task}: AUC {roc_auc_score(y_test, p):.3f}")
+    prec, rec, _ = precision_recall_curve(y_test, p)
+    line, = ax_pr.plot(rec, prec, label=f"{task}: AP {average_precision_score(y_test, p):.3f}")
+    ax_pr.axhline(y_test.mean(), color=line.get_color(), ls=":", lw=1)
+ax_roc.plot([0, 1], [0, 1], color="gray", ls=":", lw=1)
+ax_roc.set(xlabel="false positive rate", ylabel="true positive rate (recall)", title="ROC: nearly the same")
+ax_pr.set(xlabel="recall", ylabel="precision", title="Precision-recall: the rare task is much harder",
+          ylim=(0, 1.02))
+for ax in (ax_roc, ax_pr):
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+fig.suptitle("Logistic regression on churn: all churners vs churners made rare (dotted: base rate)")
+coursekit.save_figure(fig, "rare_roc_vs_pr", __file__)
+
+# %%
+# What a threshold of 0.5 means when positives are rare
+# -----------------------------------------------------
+y_rare = rare.y_test.astype(int)
+for name in ["logistic", "logistic, balanced weights"]:
+    p = results["rare churn (5%)", name]
+    print(f"rare, {name}: {int(np.sum(p >= 0.5))} customers flagged at 0.5, "
+          f"{int(np.sum((p >= 0.5) & (y_rare == 1)))} of them churners")

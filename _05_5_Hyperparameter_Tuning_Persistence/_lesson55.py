@@ -1,0 +1,143 @@
+"""Shared code of lesson 5.5 (given to students, not an exercise): model builders for the searches,
+raw churn records as model inputs, and the count of Keras models a search builds.
+
+Files in the lesson folder import it as ``import _lesson55`` (the folder is on ``sys.path`` when a
+script runs, and the rubric puts it there too). The name is unique across lessons on purpose:
+Python caches modules by name, and all lessons are graded in one process.
+"""
+
+from __future__ import annotations
+
+import coursekit  # noqa: F401  (first: quiet TensorFlow)
+import numpy as np
+import pandas as pd
+
+import data
+from data import churn as churn_schema
+
+# Ames log prices are about 12 (e**12 is $163,000). Starting the output unit there, instead of at 0,
+# saves the first epochs of every fit a search makes.
+LOG_PRICE_START = 12.0
+
+_models_built = 0
+
+
+def models_built() -> int:
+    """How many Keras models :func:`build_regressor` has built in this process (one per fit)."""
+    return _models_built
+
+
+def build_regressor(meta: dict, hidden_layers: int = 1, neurons: int = 32, learning_rate: float = 1e-3):
+    """The scikeras ``model=`` function of the housing searches: an MLP for log prices.
+
+    scikeras calls it once per fit with ``meta`` (``n_features_in_`` is the input width after the
+    pipeline's preprocessing) and the routed ``model__*`` parameters.
+    """
+    import keras
+
+    global _models_built
+    _models_built += 1
+    model = keras.Sequential([keras.Input(shape=(meta["n_features_in_"],))])
+    for _ in range(int(hidden_layers)):
+        model.add(keras.layers.Dense(int(neurons), activation="relu"))
+    model.add(keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(LOG_PRICE_START)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate)),
+        loss="mse",
+        steps_per_execution=32,
+    )
+    return model
+
+
+def housing_pipeline(seed: int = 0, epochs: int = 10, batch_size: int = 128):
+    """Pipeline(raw housing columns -> preprocessing -> KerasRegressor) for the scikit-learn searches.
+
+    The preprocessor (impute, scale, one-hot) sits inside the pipeline, so each cross-validation
+    fold fits it on that fold's training rows only. Parameters route by step name:
+    ``reg__model__learning_rate``, ``reg__model__hidden_layers``, ``reg__model__neurons``,
+    ``reg__batch_size``, ``reg__epochs``.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from coursekit.sk import KerasRegressor
+
+    reg = KerasRegressor(
+        model=build_regressor, epochs=epochs, batch_size=batch_size, verbose=0, random_state=seed,
+        model__hidden_layers=1, model__neurons=32, model__learning_rate=1e-3,
+    )
+    return Pipeline([("prep", data.housing_preprocessor()), ("reg", reg)])
+
+
+def housing_frames():
+    """Raw housing train/validation/test features (DataFrames) and log-price targets."""
+    split = data.split_housing()
+    feats, target = data.housing.FEATURES, data.housing.LOG_TARGET
+    return (
+        split.train[feats], split.train[target].to_numpy(np.float32),
+        split.val[feats], split.val[target].to_numpy(np.float32),
+        split.test[feats], split.test[target].to_numpy(np.float32),
+    )
+
+
+# --------------------------------------------------------------------------- churn, raw records
+
+
+def churn_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 19 raw feature columns of churn records, checked: a clear error names missing columns."""
+    missing = [c for c in churn_schema.FEATURES if c not in frame.columns]
+    if missing:
+        raise data.DataSchemaError(f"churn records: missing columns {missing}; expected {churn_schema.FEATURES}")
+    return frame[churn_schema.FEATURES]
+
+
+def raw_inputs(frame: pd.DataFrame) -> dict:
+    """Raw churn records as the dict of column tensors a raw-input model takes (one input per column).
+
+    Numbers become float32 columns, categories string columns; nothing is scaled or encoded here:
+    that happens inside the model.
+    """
+    import tensorflow as tf
+
+    frame = churn_features(frame)
+    inputs = {}
+    for col in churn_schema.NUMERIC + churn_schema.BINARY:
+        inputs[col] = tf.constant(frame[col].to_numpy(np.float32).reshape(-1, 1))
+    for col in churn_schema.CATEGORICAL:
+        inputs[col] = tf.constant(frame[col].astype(str).to_numpy().reshape(-1, 1))
+    return inputs
+
+
+def records_dataset(frame: pd.DataFrame, y=None, batch_size: int = 2048, shuffle_seed: int | None = None):
+    """A tf.data pipeline of raw records (and targets): Keras will not take NumPy string arrays."""
+    import tensorflow as tf
+
+    inputs = raw_inputs(frame)
+    ds = tf.data.Dataset.from_tensor_slices(inputs if y is None else (inputs, np.asarray(y, np.float32)))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(frame), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(2)
+
+
+def predict_records(artifact, frame: pd.DataFrame) -> np.ndarray:
+    """Churn probabilities of raw records from a Keras model or a reloaded SavedModel (TFSMLayer)."""
+    import keras
+
+    if isinstance(artifact, keras.layers.TFSMLayer):
+        out = artifact(raw_inputs(frame))
+    else:
+        out = artifact.predict(records_dataset(frame), verbose=0)
+    return np.asarray(out, dtype=np.float64).ravel()
+
+
+def array_datasets(prepared, batch_size: int = 256, seed: int = 0):
+    """tf.data pipelines of prepared arrays: about twice as fast per epoch as NumPy arrays in fit()."""
+    import tensorflow as tf
+
+    train = (
+        tf.data.Dataset.from_tensor_slices((prepared.X_train, prepared.y_train))
+        .shuffle(len(prepared.X_train), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(2)
+    )
+    val = tf.data.Dataset.from_tensor_slices((prepared.X_val, prepared.y_val)).batch(2048).cache()
+    return train, val

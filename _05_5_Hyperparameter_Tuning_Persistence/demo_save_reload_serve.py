@@ -1,0 +1,142 @@
+"""Save, reload and serve a churn model that takes raw customer records.
+
+The preprocessing -- scaling the numbers, one-hot encoding the categories -- is built from Keras
+layers inside the model, so the saved artifact maps a raw customer record to a churn probability
+and nobody has to ship a matching scikit-learn preprocessor beside it. The model is saved three
+ways (``.keras``, an exported SavedModel, ``.weights.h5``), each is reloaded and compared, and
+``predict_churn.py`` scores a CSV of raw records in a fresh Python process. A truncated file and a
+``Lambda`` layer show what loading refuses, and why.
+
+Artifacts go to a temporary folder (never into the repository).
+
+Run: ``python demo_save_reload_serve.py`` (about 15-30 s on 2 cores).
+"""
+
+# %%
+# Set-up: raw churn frames (strings and numbers), a fixed split, tf.data pipelines of records.
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import coursekit
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+import _lesson55
+import data
+from data import churn as schema
+
+args = coursekit.script_args(__doc__)
+coursekit.set_seed(args.seed)
+split = data.split_churn()
+print("a raw record:", split.test[schema.FEATURES].iloc[0].to_dict())
+
+# %%
+# The model: one named input per raw column. ``Normalization`` learns means and variances from the
+# training rows (``adapt``) and stores them as weights; ``StringLookup`` one-hot encodes each
+# category with a fixed vocabulary (an unknown value goes to an out-of-vocabulary slot).
+inputs = {c: keras.Input(shape=(1,), name=c, dtype="float32") for c in schema.NUMERIC + schema.BINARY}
+inputs |= {c: keras.Input(shape=(1,), name=c, dtype="string") for c in schema.CATEGORICAL}
+scale = keras.layers.Normalization(name="scale_numeric")
+scale.adapt(split.train[schema.NUMERIC].to_numpy(np.float32))
+features = [scale(keras.layers.Concatenate()([inputs[c] for c in schema.NUMERIC]))]
+features += [inputs[c] for c in schema.BINARY]
+features += [keras.layers.StringLookup(vocabulary=schema.LEVELS[c], output_mode="one_hot", name=f"onehot_{c}")(inputs[c])
+             for c in schema.CATEGORICAL]
+x = keras.layers.Dense(32, activation="relu")(keras.layers.Concatenate()(features))
+model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x), name="churn_raw")
+model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")],
+              steps_per_execution=32)
+
+y_train = split.train[schema.TARGET].to_numpy(np.float32)
+y_val = split.val[schema.TARGET].to_numpy(np.float32)
+history = model.fit(
+    _lesson55.records_dataset(split.train, y_train, batch_size=128, shuffle_seed=args.seed),
+    validation_data=_lesson55.records_dataset(split.val, y_val).cache(),
+    epochs=10, verbose=0, shuffle=False,
+    callbacks=[keras.callbacks.EarlyStopping("val_auc", mode="max", patience=3, restore_best_weights=True)],
+)
+proba = _lesson55.predict_records(model, split.test)
+print(f"trained {len(history.epoch)} epochs; test ROC AUC {roc_auc_score(split.test[schema.TARGET], proba):.4f}")
+
+# %%
+# Three ways to save. ``.keras`` is a zip of the architecture (JSON config), the weights and the
+# optimizer state: the file to keep. ``export`` writes a TensorFlow SavedModel -- a graph that
+# TF Serving, TFLite converters or another language can run without the Python code. ``.weights.h5``
+# holds numbers only: the code that built the model must build it again before loading them.
+tmp = tempfile.TemporaryDirectory(prefix="lesson55_demo_")
+folder = Path(tmp.name)
+model.save(folder / "churn.keras")
+model.export(str(folder / "churn_savedmodel"), verbose=False)
+model.save_weights(folder / "churn.weights.h5")
+
+
+def size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+sizes = {name: size(folder / name) for name in ["churn.keras", "churn_savedmodel", "churn.weights.h5"]}
+for name, nbytes in sizes.items():
+    print(f"{name:<18} {nbytes / 1024:8.1f} KiB")
+
+# %%
+# Reload each and compare the predictions on the test records.
+reloaded = keras.models.load_model(folder / "churn.keras")  # safe_mode=True: runs no code from the file
+served = keras.layers.TFSMLayer(str(folder / "churn_savedmodel"), call_endpoint="serve")
+rebuilt = keras.models.clone_model(model)  # same architecture, new (random) weights ...
+rebuilt.load_weights(folder / "churn.weights.h5")  # ... until the saved ones are loaded
+for name, artifact in [(".keras", reloaded), ("SavedModel", served), (".weights.h5", rebuilt)]:
+    gap = np.max(np.abs(_lesson55.predict_records(artifact, split.test) - proba))
+    print(f"{name:<12} max |reloaded - original| = {gap:.2e}")
+
+# %%
+# Serving: a fresh Python process scores a CSV of raw records with predict_churn.py. The CSV is
+# five customers of the test split, written as a client would send them (no label, no encoding).
+records = folder / "customers.csv"
+split.test[schema.FEATURES].head(5).to_csv(records, index=False)
+command = Path(__file__).with_name("predict_churn.py")
+out = subprocess.run([sys.executable, str(command), str(folder / "churn_savedmodel"), str(records)],
+                     capture_output=True, text=True, timeout=300)
+print(f"$ python predict_churn.py churn_savedmodel customers.csv   (exit {out.returncode})")
+print(out.stdout.strip())
+fresh = np.array([float(line.split(",")[1]) for line in out.stdout.strip().splitlines()[1:]])
+print(f"fresh process vs this one: max gap {np.max(np.abs(fresh - proba[:5])):.1e} (4 decimals printed)")
+
+# %%
+# What loading refuses. A truncated .keras file is no longer a zip archive: Keras itself reports
+# "File not found", so predict_churn.py checks the archive first and says what is wrong.
+blob = (folder / "churn.keras").read_bytes()
+(folder / "truncated.keras").write_bytes(blob[: len(blob) // 2])
+bad = subprocess.run([sys.executable, str(command), str(folder / "truncated.keras"), str(records)],
+                     capture_output=True, text=True, timeout=300)
+print(f"truncated file -> exit {bad.returncode}: {bad.stderr.strip().splitlines()[-1]}")
+try:
+    keras.models.load_model(folder / "truncated.keras")
+except ValueError as exc:
+    print("keras.models.load_model on it says:", str(exc).split(". ")[0])
+
+# A Lambda layer stores Python bytecode; loading it would run code from the file, so Keras refuses
+# unless you pass safe_mode=False -- do that only for files you made yourself. A pickle is the same.
+lam = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Lambda(lambda t: t * 2.0)])
+lam.save(folder / "lambda.keras")
+try:
+    keras.models.load_model(folder / "lambda.keras")
+except ValueError as exc:
+    print("Lambda layer, safe_mode=True ->", str(exc).split(". ")[0][:120])
+
+# %%
+# The figure: artifact sizes and the fresh process' probabilities against the original model's.
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+axes[0].barh(list(sizes), [v / 1024 for v in sizes.values()], color=["tab:blue", "tab:orange", "tab:green"])
+axes[0].set_xlabel("size on disk (KiB)")
+axes[0].set_title("one model, three artifacts")
+axes[1].scatter(proba[:5], fresh, s=40)
+axes[1].plot([0, 1], [0, 1], color="grey", lw=1)
+axes[1].set_xlabel("probability in the training process")
+axes[1].set_ylabel("predict_churn.py, fresh process")
+axes[1].set_title("raw records in, same probabilities out")
+coursekit.save_figure(fig, "artifacts_and_serving", __file__)
+tmp.cleanup()
