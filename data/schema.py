@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
+from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -69,3 +72,20 @@ def check_levels(frame: pd.DataFrame, levels: dict[str, list[str]], what: str) -
         bad = sorted(set(series.astype(str)) - set(allowed))
         if bad:
             raise DataSchemaError(f"{what}: column '{col}' has unknown values {bad[:5]}; expected one of {allowed}")
+
+
+def read_source(source, what: str, shipped: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A copy of the table a loader was given: None (the shipped table), a DataFrame, or a CSV path."""
+    if source is None:
+        return shipped().copy()
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataSchemaError(f"{what}: no such file {path}")
+        try:
+            return pd.read_csv(path)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DataSchemaError(f"{what}: cannot read {path} as CSV: {exc}") from exc
+    raise DataSchemaError(f"{what}: source must be None, a DataFrame or a CSV path, not {type(source).__name__}")
