@@ -149,6 +149,7 @@ def _size(path: Path) -> int:
 
 def run(seed: int = 0) -> dict:
     """Select, test once, save three ways, reload in a fresh process, damage files."""
+    coursekit.set_seed(seed)  # before the shuffled dataset is built: same numbers in any process
     split = data.split_churn()
     candidates = _select(seed, split)
     best_val_auc, best_units, model = max(candidates, key=lambda c: c[0])
