@@ -29,20 +29,12 @@ import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
 import keras
 
 import data
-from _lesson53 import bce, churn_subset
-from coursekit.training import predict
+from _lesson53 import compile_binary as _compile
+from _lesson53 import train_variants
 
 L2_FACTOR = 0.03
 EPOCHS = 30  # fixed on purpose: no early stopping, so the penalty alone is what differs
 
-
-def _compile(model: keras.Model) -> keras.Model:
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        loss="binary_crossentropy",
-        steps_per_execution=32,
-    )
-    return model
 
 
 def build_model(n_features: int, l2: float = 0.0) -> keras.Model:
@@ -60,15 +52,10 @@ def build_model(n_features: int, l2: float = 0.0) -> keras.Model:
 def run(seed: int = 0) -> dict:
     """Train the over-sized model with and without L2 on 400 churn rows; return losses and models."""
     churn = data.prepare_churn()
-    X_small, y_small = churn_subset(churn)
-    result = {}
-    for name, factor in [("plain", 0.0), ("l2", L2_FACTOR)]:
-        coursekit.set_seed(seed)
-        model = build_model(churn.n_features, l2=factor)
-        model.fit(X_small, y_small, epochs=EPOCHS, batch_size=64, verbose=0)
-        result[f"train_loss_{name}"] = bce(y_small, predict(model, X_small))
-        result[f"val_loss_{name}"] = bce(churn.y_val, predict(model, churn.X_val))
-        result[f"{name}_model"] = model
+    result = train_variants(
+        lambda **kwargs: build_model(churn.n_features, **kwargs),
+        {"plain": {"l2": 0.0}, "l2": {"l2": L2_FACTOR}}, churn, seed, EPOCHS,
+    )
     result["val_loss_improvement"] = result["val_loss_plain"] - result["val_loss_l2"]
     return result
 

@@ -30,20 +30,13 @@ import keras
 import numpy as np
 
 import data
-from _lesson53 import bce, churn_subset
+from _lesson53 import compile_binary as _compile
+from _lesson53 import train_variants
 from coursekit.training import predict
 
 DROPOUT_RATE = 0.5
 EPOCHS = 30
 
-
-def _compile(model: keras.Model) -> keras.Model:
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        loss="binary_crossentropy",
-        steps_per_execution=32,
-    )
-    return model
 
 
 def build_model(n_features: int, rate: float = 0.0) -> keras.Model:
@@ -60,16 +53,12 @@ def build_model(n_features: int, rate: float = 0.0) -> keras.Model:
 def run(seed: int = 0) -> dict:
     """Train the over-sized model with and without dropout; return losses, gaps and inference checks."""
     churn = data.prepare_churn()
-    X_small, y_small = churn_subset(churn)
-    result = {}
-    for name, rate in [("plain", 0.0), ("dropout", DROPOUT_RATE)]:
-        coursekit.set_seed(seed)
-        model = build_model(churn.n_features, rate=rate)
-        model.fit(X_small, y_small, epochs=EPOCHS, batch_size=64, verbose=0)
-        result[f"train_loss_{name}"] = bce(y_small, predict(model, X_small))
-        result[f"val_loss_{name}"] = bce(churn.y_val, predict(model, churn.X_val))
+    result = train_variants(
+        lambda **kwargs: build_model(churn.n_features, **kwargs),
+        {"plain": {"rate": 0.0}, "dropout": {"rate": DROPOUT_RATE}}, churn, seed, EPOCHS,
+    )
+    for name in ("plain", "dropout"):
         result[f"gap_{name}"] = result[f"val_loss_{name}"] - result[f"train_loss_{name}"]
-        result[f"{name}_model"] = model
     model = result["dropout_model"]
     first, second = predict(model, churn.X_val), predict(model, churn.X_val)
     result["inference_max_diff"] = float(np.max(np.abs(first - second)))

@@ -9,7 +9,6 @@ customer records as a client would send them. Predictions go to OUT.npz for comp
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import coursekit  # noqa: F401  (first: quiet TensorFlow)
 import keras

@@ -55,10 +55,10 @@ def demos(lesson: str) -> list[Path]:
     return sorted(lesson_dir(lesson).glob("demo_*.py"))
 
 
-def exercises(lesson: str, root: Path = REPO) -> list[str]:
+def exercises(lesson: str) -> list[str]:
     """Exercise ids of a lesson, from its solution files (the rubric grades what has a solution)."""
     found = []
-    for path in lesson_dir(lesson, REPO).glob("_5_*_solution.py"):
+    for path in lesson_dir(lesson).glob("_5_*_solution.py"):
         match = re.match(r"_5_(\d)_(\d+)_solution\.py$", path.name)
         if match:
             found.append(f"5.{match.group(1)}.{match.group(2)}")

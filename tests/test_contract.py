@@ -6,7 +6,6 @@ These checks are generic: a new exercise or demo file is covered as soon as it e
 from __future__ import annotations
 
 import ast
-import os
 import re
 import runpy
 import sys
