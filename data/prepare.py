@@ -20,6 +20,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from . import churn as _churn
 from . import housing as _housing
 from .errors import DataSchemaError
+from .guard import RULE, TestSplitAccess, protect
 
 SPLIT_SEED = 42
 VAL_FRACTION = 0.2
@@ -53,6 +54,32 @@ class Prepared:
     def n_features(self) -> int:
         return self.X_train.shape[1]
 
+    def train_val(self) -> "TrainVal":
+        """What a student's function may see: copies of the training and validation arrays only."""
+        return TrainVal(self.X_train.copy(), self.y_train.copy(), self.X_val.copy(), self.y_val.copy(),
+                        list(self.feature_names))
+
+
+@dataclass(frozen=True)
+class TrainVal:
+    """Training and validation data, without the test split (which the rubric alone scores)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    feature_names: list[str]
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    def __getattr__(self, name: str):
+        if name.endswith("test") or name in ("frames", "preprocessor"):
+            raise TestSplitAccess(f"{RULE} (it asked for .{name}, which this data does not hold)")
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; it holds "
+                             "X_train, y_train, X_val, y_val, feature_names and n_features")
+
 
 def three_way_split(frame: pd.DataFrame, stratify: pd.Series, seed: int = SPLIT_SEED) -> Split:
     """Split a frame 60/20/20, stratified on ``stratify``, reproducibly for a given seed."""
@@ -71,6 +98,7 @@ def three_way_split(frame: pd.DataFrame, stratify: pd.Series, seed: int = SPLIT_
 
 def split_churn(frame: pd.DataFrame | None = None, seed: int = SPLIT_SEED) -> Split:
     """The churn table split 60/20/20, stratified on the target."""
+    protect("data.split_churn")
     frame = _churn.load_churn() if frame is None else frame
     return three_way_split(frame, frame[_churn.TARGET], seed)
 
@@ -89,6 +117,7 @@ def churn_preprocessor() -> ColumnTransformer:
 
 def prepare_churn(frame: pd.DataFrame | None = None, seed: int = SPLIT_SEED) -> Prepared:
     """Churn arrays: preprocessor fit on the training split only, applied to all three."""
+    protect("data.prepare_churn")
     split = split_churn(frame, seed)
     pre = churn_preprocessor()
     feats = _churn.FEATURES
@@ -111,6 +140,7 @@ def prepare_churn(frame: pd.DataFrame | None = None, seed: int = SPLIT_SEED) -> 
 
 def split_housing(frame: pd.DataFrame | None = None, seed: int = SPLIT_SEED) -> Split:
     """The housing table split 60/20/20, stratified on price quintiles."""
+    protect("data.split_housing")
     frame = _housing.load_housing() if frame is None else frame
     bins = pd.qcut(frame[_housing.TARGET], q=5, labels=False, duplicates="drop")
     return three_way_split(frame, bins, seed)
@@ -143,6 +173,7 @@ def housing_preprocessor() -> ColumnTransformer:
 
 def prepare_housing(frame: pd.DataFrame | None = None, seed: int = SPLIT_SEED) -> Prepared:
     """Housing arrays; the targets are log prices (``data.to_dollars`` converts back)."""
+    protect("data.prepare_housing")
     split = split_housing(frame, seed)
     pre = housing_preprocessor()
     feats = _housing.FEATURES
@@ -169,6 +200,7 @@ def prepare_digits(seed: int = SPLIT_SEED) -> Prepared:
     Pixels 0-16 are scaled to 0-1 (a fixed scale, so nothing is learned from the test split);
     labels are integers 0-9 (sparse labels).
     """
+    protect("data.prepare_digits")
     from sklearn.datasets import load_digits
 
     digits = load_digits(as_frame=True)

@@ -72,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 class RunCache:
-    """One ``run(seed)`` per exercise per session, shared by all checks of that exercise."""
+    """Where the graded files are, and (legacy lessons) one ``run(seed)`` per exercise per session."""
 
     def __init__(self, config):
         self.config = config
@@ -85,9 +85,12 @@ class RunCache:
     def kind(self) -> str:
         return "exercise" if self.grade else "solution"
 
+    def path(self, ex_id: str) -> Path:
+        return rubric.exercise_file(ex_id, self.kind(), self.root)
+
     def get(self, ex_id: str, node=None):
         if ex_id not in self._cache:
-            path = rubric.exercise_file(ex_id, self.kind(), self.root)
+            path = self.path(ex_id)
             start = time.perf_counter()
             try:
                 module = rubric.load_module(path)
@@ -97,25 +100,27 @@ class RunCache:
                 outcome = ("todo", exc)
             except (Exception, pytest.fail.Exception) as exc:  # student code: any failure is a verdict
                 outcome = ("error", exc)
-            info = {
-                "id": ex_id,
-                "file": str(path),
-                "run_seconds": round(time.perf_counter() - start, 2),
-                # peak resident memory of this process so far (per exercise when graded alone, as `course grade` does)
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            }
+            info = {"id": ex_id, "file": str(path), "run_seconds": round(time.perf_counter() - start, 2),
+                    "peak_rss_mb": _peak_mb()}
             self._cache[ex_id] = (outcome, info)
         (status, value), info = self._cache[ex_id]
         info = dict(info)
-        if status in ("todo", "error"):
-            info["status"] = "not done" if status == "todo" else "error"
+        if status == "todo":
+            info.update(status=rubric.NOT_ATTEMPTED, message=str(value))
+        elif status == "error":
+            info.update(status=rubric.INCORRECT, message=f"run() raised {type(value).__name__}: {value}")
         if node is not None:
             node.user_properties.append(("course_result", info))
         if status == "todo":
-            pytest.fail(f"{ex_id} is not done yet: {value}", pytrace=False)
+            pytest.fail(f"{ex_id} not attempted: {value}", pytrace=False)
         if status == "error":
             pytest.fail(f"{ex_id} run() raised {type(value).__name__}: {value}", pytrace=False)
         return value
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process so far (per exercise when graded alone, as `course grade` does)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +130,7 @@ def run_cache(request) -> RunCache:
 
 @pytest.fixture
 def exercise_run(run_cache, request):
-    """``exercise_run(id)`` -> the result of that exercise's ``run(seed)``, run once per session."""
+    """Legacy lessons: ``exercise_run(id)`` -> the result of that exercise's ``run(seed)``, once per session."""
 
     def get(ex_id: str):
         return run_cache.get(ex_id, request.node)
@@ -135,18 +140,43 @@ def exercise_run(run_cache, request):
 
 @pytest.fixture
 def record_verdict(request):
-    """Store a Verdict's checks and metrics for the timing report, the JSON and the JUnit XML."""
+    """Store a Verdict's checks, points and metrics for the timing report, the JSON and the JUnit XML."""
 
     def record(verdict: rubric.Verdict) -> rubric.Verdict:
-        request.node.user_properties.append(("course_result", {
-            "id": verdict.ex_id,
-            "status": "passed" if verdict.passed else "failed",
-            "metrics": {k: float(f"{v:.6g}") for k, v in verdict.metrics.items()},  # significant figures: 5e-10 stays visible
-            "checks": [vars(c) for c in verdict.checks],
-        }))
+        info = verdict.as_dict()
+        request.node.user_properties.append(("course_result", info))
+        for prop in ("status", "points", "max_points"):
+            request.node.user_properties.append((prop, info[prop]))  # also in JUnit XML
         return verdict
 
     return record
+
+
+@pytest.fixture
+def graded(run_cache, request, record_verdict):
+    """v2 lessons: ``graded(exercise)`` grades the student's (or, without --grade, the reference) file
+    with the rubric's harness, records the verdict with seconds and memory, and returns it."""
+
+    def grade(exercise: rubric.Exercise) -> rubric.Verdict:
+        path = run_cache.path(exercise.ex_id)
+        start = time.perf_counter()
+        verdict = exercise.grade(exercise.load(path), run_cache.seed)
+        request.node.user_properties.append(("course_result", {
+            "id": exercise.ex_id, "file": str(path), "run_seconds": round(time.perf_counter() - start, 2),
+            "peak_rss_mb": _peak_mb()}))
+        return record_verdict(verdict)
+
+    return grade
+
+
+@pytest.fixture
+def reference():
+    """``reference(id)`` -> the reference solution as a Student (wrong answers replace its functions)."""
+
+    def load(ex_id: str) -> rubric.Student:
+        return rubric.Student.load(ex_id, rubric.exercise_file(ex_id, "solution"))
+
+    return load
 
 
 @pytest.fixture(scope="session")
@@ -194,14 +224,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr = terminalreporter
         kind = "exercise files" if config.getoption("--grade") else "solutions"
         tr.section(f"Module 5 rubric: {kind}, seed {config.getoption('--seed')}")
-        tr.write_line(f"{'exercise':<9} {'verdict':<9} {'run s':>6} {'peak MB':>8}  metrics")
+        tr.write_line(f"{'exercise':<9} {'verdict':<17} {'points':>9} {'run s':>6} {'peak MB':>8}  metrics")
+        total = [0.0, 0.0]
         for ex_id in sorted(results, key=lambda i: tuple(int(p) for p in i.split("."))):
             r = results[ex_id]
             metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(r.get("metrics", {}).items())[:6])
+            pts = f"{r['points']:g}/{r['max_points']:g}" if "points" in r else "-"
+            if "points" in r:
+                total[0] += r["points"]
+                total[1] += r["max_points"]
             tr.write_line(
-                f"{ex_id:<9} {r.get('status', '?'):<9} {r.get('run_seconds', float('nan')):>6.1f} "
+                f"{ex_id:<9} {r.get('status', '?'):<17} {pts:>9} {r.get('run_seconds', float('nan')):>6.1f} "
                 f"{r.get('peak_rss_mb', float('nan')):>8.0f}  {metrics}"
             )
+        if total[1]:
+            tr.write_line(f"{'total':<27} {total[0]:g}/{total[1]:g}")
     if config.course_demo_seconds:
         terminalreporter.section("Module 5 demos: wall seconds")
         for name, secs in config.course_demo_seconds.items():

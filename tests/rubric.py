@@ -1,13 +1,23 @@
-"""The rubric's machinery: where exercises live, loading them, and verdicts with one-line messages.
+"""The rubric's machinery: loading a student's exercise file, calling its functions under the rules,
+and verdicts made of checks with points and hints.
 
-A lesson's test module defines one ``grade_5_N_K(result) -> Verdict`` function per exercise, with
-the targets inside it (targets live in tests/, never in the exercise file), and parametrizes
-``test_exercise`` over them with :func:`exercise_params`. The same grading function is applied to
-deliberately wrong answers to show the rubric rejects them.
+Two kinds of exercise live side by side while the lessons are converted:
+
+* **v2 (the rubric owns the harness)**: a lesson's test module declares an :class:`Exercise`: the
+  names of the functions the student writes, and *parts* that call them through a :class:`Student`,
+  train and score with the rubric's own code, and record checks. No number the student reports is
+  graded; the student's functions receive training and validation data only (``data.TrainVal``),
+  and while they run every way into the raw tables is closed (``data.guard``). The same
+  ``Exercise.grade`` is what ``python _5_N_K_exercise.py``, ``course check`` and ``pytest`` run.
+* **legacy**: ``grade_5_N_K(result)`` graders of the dict that the exercise's ``run(seed)`` returns
+  (lessons not converted yet).
+
+Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched), ``uses the solution``.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import itertools
@@ -17,43 +27,20 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from coursekit import catalog
 
-LESSONS = {
-    "5.1": "_05_1_MLPs_for_Complex_Classification_and_Regression",
-    "5.2": "_05_2_Train_Network_Optimizers",
-    "5.3": "_05_3_Prevent_Overfitting_Regularization",
-    "5.4": "_05_4_Advanced_Model_Evaluation",
-    "5.5": "_05_5_Hyperparameter_Tuning_Persistence",
-}
+REPO = catalog.REPO
+LESSONS = {lesson_id: lesson.folder for lesson_id, lesson in catalog.LESSONS.items()}
+EXERCISE_ID = catalog.EXERCISE_ID
+parse_id = catalog.parse_id
+exercise_file = catalog.exercise_file
+exercise_ids = catalog.exercises
 
-EXERCISE_ID = re.compile(r"^5\.([1-5])\.(\d+)$")
-
-
-def parse_id(ex_id: str) -> tuple[str, int]:
-    match = EXERCISE_ID.match(ex_id)
-    if not match:
-        raise ValueError(f"not an exercise id: {ex_id!r} (expected like 5.1.2)")
-    return f"5.{match.group(1)}", int(match.group(2))
-
-
-def exercise_file(ex_id: str, kind: str, root: Path = REPO) -> Path:
-    """Path of exercise ``5.N.K``'s ``exercise`` or ``solution`` file under ``root``."""
-    lesson, k = parse_id(ex_id)
-    return Path(root) / LESSONS[lesson] / f"_{lesson.replace('.', '_')}_{k}_{kind}.py"
-
-
-def exercise_ids(root: Path = REPO) -> list[str]:
-    """All exercises that have a solution file, in lesson order."""
-    ids = []
-    for lesson, folder in LESSONS.items():
-        for path in (Path(root) / folder).glob("_5_*_solution.py"):
-            ids.append(f"{lesson}.{path.name.split('_')[3]}")
-    return sorted(ids, key=lambda i: tuple(int(p) for p in i.split(".")))
-
+CORRECT, INCORRECT, NOT_ATTEMPTED, USES_SOLUTION = "correct", "incorrect", "not attempted", "uses the solution"
 
 _counter = itertools.count()
 
@@ -93,10 +80,15 @@ def _fmt(value) -> str:
         return str(value)
     if isinstance(value, numbers.Real):
         value = float(value)
+        if not math.isfinite(value):
+            return str(value)
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
             return f"{value:.3g}"
         return f"{value:.4f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value))
     return str(value)
+
+
+# --------------------------------------------------------------------------- checks and verdicts
 
 
 @dataclass
@@ -106,6 +98,7 @@ class Check:
     measured: str
     expected: str
     hint: str
+    part: str = ""
 
     def line(self, ex_id: str) -> str:
         mark = "ok  " if self.ok else "FAIL"
@@ -120,19 +113,28 @@ class Verdict:
     ex_id: str
     checks: list[Check] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
+    outcome: str | None = None  # set for "not attempted" and "uses the solution"
+    message: str = ""
+    part_points: dict = field(default_factory=dict)  # part name -> points it is worth
+    _part: str = ""
 
     # -- recording -------------------------------------------------------------------------
     def check(self, name: str, ok: bool, measured, expected: str, hint: str) -> bool:
         ok = bool(ok)
-        self.checks.append(Check(name, ok, _fmt(measured), expected, hint))
+        self.checks.append(Check(name, ok, _fmt(measured), expected, hint, self._part))
         return ok
 
     def _number(self, name, value, hint) -> float | None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            self.checks.append(Check(name, False, repr(value), "a finite number", hint))
+            self.checks.append(Check(name, False, repr(value), "a finite number", hint, self._part))
             return None
         self.metrics[name] = float(value)
         return float(value)
+
+    def metric(self, name: str, value) -> None:
+        """Record a measured number that no check grades (shown in reports, e.g. a baseline)."""
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value)):
+            self.metrics[name] = float(value)
 
     def at_least(self, name: str, value, target: float, hint: str) -> bool:
         v = self._number(name, value, hint)
@@ -169,25 +171,288 @@ class Verdict:
         return [c for c in self.checks if not c.ok]
 
     @property
+    def status(self) -> str:
+        if self.outcome:
+            return self.outcome
+        return CORRECT if self.checks and not self.failures else INCORRECT
+
+    @property
     def passed(self) -> bool:
-        return bool(self.checks) and not self.failures
+        return self.status == CORRECT
 
     def failed_names(self) -> list[str]:
         return [c.name for c in self.failures]
 
+    def points(self) -> tuple[float, float]:
+        """(scored, possible). A part's points are shared by its checks; a legacy verdict scores one
+        point per check. Not attempted or using the solution scores 0."""
+        if self.part_points:
+            possible = float(sum(self.part_points.values()))
+            if self.outcome:
+                return 0.0, possible
+            scored = 0.0
+            for part, pts in self.part_points.items():
+                mine = [c for c in self.checks if c.part == part]
+                if mine:
+                    scored += pts * sum(c.ok for c in mine) / len(mine)
+            return round(scored, 2), possible
+        possible = float(len(self.checks))
+        return (0.0 if self.outcome else float(sum(c.ok for c in self.checks))), possible
+
     def report(self) -> str:
-        return "\n".join(c.line(self.ex_id) for c in self.checks)
+        lines = [c.line(self.ex_id) for c in self.checks]
+        if self.outcome:
+            lines.append(f"{self.ex_id}: {self.outcome}" + (f" -- {self.message}" if self.message else ""))
+        return "\n".join(lines)
 
     def assert_passed(self) -> None:
+        if self.outcome:
+            pytest.fail(f"{self.ex_id} {self.outcome}: {self.message}", pytrace=False)
         if not self.checks:
             pytest.fail(f"{self.ex_id}: the rubric made no checks", pytrace=False)
         if self.failures:
             pytest.fail(self.report(), pytrace=False)
 
+    def as_dict(self) -> dict:
+        scored, possible = self.points()
+        return {
+            "id": self.ex_id,
+            "status": self.status,
+            "points": scored,
+            "max_points": possible,
+            "message": self.message,
+            "metrics": {k: float(f"{v:.6g}") for k, v in self.metrics.items()},  # 5e-10 stays visible
+            "checks": [vars(c) for c in self.checks],
+        }
+
+
+# --------------------------------------------------------------------------- the student's code, under the rules
+
+
+class StudentFailure(Exception):
+    """Student code did not do its job; the rubric turns it into one failed check."""
+
+    def __init__(self, function: str, measured: str, hint: str):
+        super().__init__(f"{function}: {measured}")
+        self.function, self.measured, self.hint = function, measured, hint
+
+
+class Todo(StudentFailure):
+    """The function still raises NotImplementedError."""
+
+
+class RuleBroken(StudentFailure):
+    """The function reached for data it may not see (the test split)."""
+
+
+class SolutionUsed(StudentFailure):
+    """The file imports or reads the reference solution or the rubric."""
+
+
+FORBIDDEN_IMPORT = re.compile(r"(^|\.)(_5_\d_\d+_solution|rubric|conftest|test_lesson_\d_\d|tests)(\.|$)")
+FORBIDDEN_TEXT = re.compile(r"_5_\d_\d+_solution|test_lesson_\d|conftest")
+
+
+def solution_references(source: str) -> list[str]:
+    """Imports of, and strings naming, a solution module or the rubric in a file's code
+    (docstrings and comments are not code)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if FORBIDDEN_IMPORT.search(a.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module and FORBIDDEN_IMPORT.search(node.module):
+            found.append(f"from {node.module} import ...")
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+              and FORBIDDEN_TEXT.search(node.value)):
+            found.append(f"the string {node.value[:40]!r}")
+    return found
+
+
+class Student:
+    """One exercise file's functions, called by the rubric under the rules.
+
+    ``call(name, *args)`` runs the student's function with the data package's loaders closed and
+    the solution out of reach, and turns what can go wrong into a :class:`StudentFailure`.
+    """
+
+    def __init__(self, ex_id: str, module, path: Path | None = None, *, untouched: bool = False,
+                 uses_solution: str = "", trusted: tuple[str, ...] = ()):
+        self.ex_id, self.module, self.path = ex_id, module, path
+        self.untouched, self.uses_solution, self.trusted = untouched, uses_solution, set(trusted)
+
+    @classmethod
+    def load(cls, ex_id: str, path: Path, stub: Path | None = None) -> "Student":
+        """Load a student's (or the reference) file. Never raises for what the file does: a file that
+        cannot be imported becomes a Student whose every call fails with the import error."""
+        from data import guard
+
+        path = Path(path)
+        if stub is not None and path.resolve() != Path(stub).resolve() and not path.exists():
+            raise FileNotFoundError(f"no such exercise file: {path}")
+        untouched = stub is not None and catalog.untouched(path, stub)
+        refs = solution_references(path.read_text(errors="replace"))
+        if refs:
+            return cls(ex_id, None, path, uses_solution=f"{path.name} refers to {refs[0]}")
+        if untouched:
+            return cls(ex_id, None, path, untouched=True)
+        try:
+            with guard.student_code(path) as log:
+                module = load_module(path)
+        except Exception as exc:  # noqa: BLE001 -- a student's file may fail in any way
+            if any(kind == "UsesSolution" for kind, _ in guard.violations()):
+                return cls(ex_id, None, path, uses_solution=f"{path.name} {guard.violations()[0][1]}")
+            return cls(ex_id, _Broken(exc), path)
+        used = [what for kind, what in log if kind == "UsesSolution"]
+        if used:
+            return cls(ex_id, None, path, uses_solution=f"importing {path.name} {used[0]}")
+        return cls(ex_id, module, path)
+
+    def replaced(self, **functions) -> "Student":
+        """A copy with some functions replaced (the rubric's deliberately wrong answers)."""
+        import types
+
+        module = types.SimpleNamespace(**{k: v for k, v in vars(self.module).items()})
+        for name, fn in functions.items():
+            if not hasattr(self.module, name):
+                raise AttributeError(f"{self.ex_id} has no {name} to replace")
+            setattr(module, name, fn)
+        return Student(self.ex_id, module, self.path, trusted=tuple(self.trusted | set(functions)))
+
+    def call(self, name: str, *args, **kwargs):
+        from data import guard
+
+        if isinstance(self.module, _Broken):
+            exc = self.module.exc
+            raise StudentFailure(name, f"the file does not import: {type(exc).__name__}: {exc}",
+                                 "run the exercise file with python to see the error")
+        fn = getattr(self.module, name, None)
+        if not callable(fn):
+            raise StudentFailure(name, "missing", f"keep the function {name}() the exercise file defines")
+        if self.path is not None and name not in self.trusted:
+            code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__init__", None), "__code__", None)
+            where = getattr(code, "co_filename", None)
+            if where is not None and Path(where).resolve() != self.path.resolve():
+                raise SolutionUsed(name, f"defined in {Path(where).name}, not in {self.path.name}",
+                                   "write the function in the exercise file itself")
+        with guard.student_code(self.path) as log:
+            try:
+                result = fn(*args, **kwargs)
+            except NotImplementedError as exc:
+                raise Todo(name, "still raises NotImplementedError", f"write {name}(): {exc}") from None
+            except guard.TestSplitAccess as exc:
+                raise RuleBroken(name, str(exc), guard.RULE) from None
+            except guard.UsesSolution as exc:
+                raise SolutionUsed(name, str(exc), guard.SOLUTION_RULE) from None
+            except Exception as exc:  # noqa: BLE001
+                raise StudentFailure(name, f"raised {type(exc).__name__}: {_short(exc)}",
+                                     f"{name}() must run without errors on the arguments the exercise describes") from None
+        for kind, what in log:
+            if kind == "UsesSolution":
+                raise SolutionUsed(name, what, guard.SOLUTION_RULE)
+            raise RuleBroken(name, f"it called {what}", guard.RULE)
+        return result
+
+
+@dataclass
+class _Broken:
+    exc: BaseException
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- a v2 exercise
+
+
+class Missing(Exception):
+    """A part needs what an earlier part did not produce (it failed); the part is skipped."""
+
+
+class Context(dict):
+    """What the parts of one grading share: the seed and what earlier parts produced."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.seed = seed
+
+    def need(self, key: str):
+        if key not in self:
+            raise Missing(key)
+        return self[key]
+
+
+@dataclass
+class Part:
+    name: str
+    points: float
+    run: Callable[[Student, Context, Verdict], None]
+
+
+class Exercise:
+    """A v2 exercise: the functions the student writes and the rubric's parts that grade them."""
+
+    def __init__(self, ex_id: str, functions: tuple[str, ...], parts: list[Part]):
+        self.ex_id, self.functions, self.parts = ex_id, tuple(functions), list(parts)
+
+    def part(self, name: str, points: float):
+        """Decorator: add a part to this exercise."""
+        def add(fn):
+            self.parts.append(Part(name, points, fn))
+            return fn
+        return add
+
+    def load(self, path: Path) -> Student:
+        return Student.load(self.ex_id, path, stub=catalog.exercise_file(self.ex_id, "exercise"))
+
+    def grade(self, student: Student, seed: int = 0, only: list[str] | None = None) -> Verdict:
+        v = Verdict(self.ex_id, part_points={p.name: p.points for p in self.parts if not only or p.name in only})
+        if student.uses_solution:
+            v.outcome, v.message = USES_SOLUTION, student.uses_solution
+            return v
+        if student.untouched:
+            v.outcome, v.message = NOT_ATTEMPTED, "every function of the exercise is still a TODO"
+            return v
+        ctx = Context(seed)
+        unknown = set(only or []) - {p.name for p in self.parts}
+        if unknown:
+            raise ValueError(f"{self.ex_id} has no parts {sorted(unknown)}")
+        for part in self.parts:
+            if only and part.name not in only:
+                continue
+            v._part = part.name
+            try:
+                part.run(student, ctx, v)
+            except SolutionUsed as exc:
+                v.outcome, v.message = USES_SOLUTION, f"{exc.function}: {exc.measured}"
+                return v
+            except Todo as exc:
+                v.check(f"{exc.function} is written", False, exc.measured, "your code", exc.hint)
+            except RuleBroken as exc:
+                v.check(f"{exc.function} uses only train and validation data", False, exc.measured,
+                        "no access to the test split", exc.hint)
+            except StudentFailure as exc:
+                v.check(f"{exc.function} runs", False, exc.measured, "a result", exc.hint)
+            except Missing:
+                pass  # an earlier part failed to produce what this one grades; that failure is reported
+        v._part = ""
+        return v
+
 
 def exercise_params(graders: dict) -> list:
     """Parameters for ``test_exercise``: one per exercise id, marked with ``exercise(id)``."""
     return [pytest.param(ex_id, marks=pytest.mark.exercise(ex_id), id=ex_id) for ex_id in graders]
+
+
+# --------------------------------------------------------------------------- helpers for Keras models
 
 
 def model_layers(model) -> list:
@@ -197,8 +462,28 @@ def model_layers(model) -> list:
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
+def dense_layers(model) -> list:
+    import keras
+
+    return [layer for layer in model_layers(model) if isinstance(layer, keras.layers.Dense)]
+
+
 def activation_name(layer) -> str | None:
     act = getattr(layer, "activation", None)
     if act is None:
         return None
     return getattr(act, "__name__", type(act).__name__).lower()
+
+
+def loss_name(model) -> str:
+    """The compiled loss as a lower-case name without underscores ("binarycrossentropy", "mse", ...)."""
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        return "none"
+    if isinstance(loss, str):
+        name = loss
+    else:
+        name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+    name = name.lower().replace("_", "")
+    aliases = {"meansquarederror": "mse", "meanabsoluteerror": "mae", "logcosh": "logcosh"}
+    return aliases.get(name, name)

@@ -1,189 +1,480 @@
-"""Rubric of lesson 5.1: MLPs for complex classification and regression.
+"""Rubric of lesson 5.1: MLPs for classification and regression (exercise engine v2).
 
-Each ``grade_5_1_K`` holds that exercise's targets. Each target comes from the solution's
-measured spread over seeds 0-4 (the comment above it gives the numbers) with a margin, and
-the wrong answers at the bottom show that the rubric rejects them.
+The rubric owns the harness: it calls the student's functions, trains every network itself with
+the optimizer and loss the student compiled (on ``tf.data`` pipelines, early stopping on the
+validation loss), and scores the test split itself. The student's functions see training and
+validation data only. Each target comes from the reference solution's spread over seeds 0-4 (the
+comment above it gives the numbers) with a margin; the wrong answers at the bottom show that the
+check aimed at each mistake fails and that its hint names the mistake.
 """
 
 from __future__ import annotations
 
+import functools
+
 import keras
+import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_squared_error, roc_auc_score
 
-from rubric import Verdict, activation_name, exercise_params, model_layers
-
-
-def _dense_layers(model):
-    return [layer for layer in model_layers(model) if isinstance(layer, keras.layers.Dense)]
-
-
-def _check_mlp(v: Verdict, model, name: str, widths: list[int], hidden_act: str, out_units: int, out_act: str):
-    """Hidden Dense widths and activations, and the output layer, of one model."""
-    if not v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__,
-                   "keras.Model", "return the compiled model from the build function"):
-        return
-    dense = _dense_layers(model)
-    hidden, out = dense[:-1], dense[-1] if dense else None
-    v.equal(f"{name} hidden widths", [layer.units for layer in hidden], widths,
-            "use exactly the hidden Dense layers the docstring lists")
-    v.check(f"{name} hidden activations", all(activation_name(layer) == hidden_act for layer in hidden),
-            [activation_name(layer) for layer in hidden], f"all {hidden_act}", f"pass activation='{hidden_act}'")
-    v.check(f"{name} output layer", out is not None and out.units == out_units and activation_name(out) == out_act,
-            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})",
-            f"Dense({out_units}, {out_act})", "the output width and activation follow the task")
+import coursekit
+import data
+from coursekit.training import fast_compile, fast_fit, predict
+from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, loss_name, model_layers
 
 
-# --------------------------------------------------------------------------- 5.1.1
+@functools.lru_cache(maxsize=None)
+def _churn():
+    return data.prepare_churn()
 
 
-def grade_5_1_1(r) -> Verdict:
-    v = Verdict("5.1.1")
-    if not v.has_keys(r, ["test_auc_deep", "test_auc_wide", "deep_model", "wide_model", "params_deep", "params_wide"]):
-        return v
-    # Measured over seeds 0-4: deep 0.839-0.843, wide 0.842-0.845 (logistic regression 0.843);
-    # a model that learned nothing scores 0.5, a sigmoid-hidden one trained as briefly about 0.83.
-    v.at_least("test_auc_deep", r["test_auc_deep"], 0.825, "train with early stopping on val_auc and restore the best weights")
-    v.at_least("test_auc_wide", r["test_auc_wide"], 0.825, "train with early stopping on val_auc and restore the best weights")
-    _check_mlp(v, r["deep_model"], "deep", [128, 64, 32], "relu", 1, "sigmoid")
-    _check_mlp(v, r["wide_model"], "wide", [100], "relu", 1, "sigmoid")
-    # 40 inputs: deep 40*128+128 + 128*64+64 + 64*32+32 + 33 = 15,617; wide 40*100+100 + 101 = 4,201.
-    v.equal("params_deep", r["params_deep"], 15617, "count_params() of Input(40)-128-64-32-1")
-    v.equal("params_wide", r["params_wide"], 4201, "count_params() of Input(40)-100-1")
-    return v
+@functools.lru_cache(maxsize=None)
+def _digits():
+    return data.prepare_digits()
 
 
-# --------------------------------------------------------------------------- 5.1.2
+@functools.lru_cache(maxsize=None)
+def _housing():
+    return data.prepare_housing()
 
 
-def grade_5_1_2(r) -> Verdict:
-    v = Verdict("5.1.2")
-    acts = ["relu", "tanh", "sigmoid"]
-    if not v.has_keys(r, [f"{k}_{a}" for a in acts for k in ("test_auc", "val_loss_epoch1")] + [f"{a}_model" for a in acts]):
-        return v
-    # Measured over seeds 0-4: relu 0.838-0.845, tanh 0.837-0.845, sigmoid 0.834-0.838.
-    for act in acts:
-        v.at_least(f"test_auc_{act}", r[f"test_auc_{act}"], 0.825,
-                   "keep the output Dense(1, sigmoid) and train with early stopping on val_auc")
-        _check_mlp(v, r[f"{act}_model"], f"{act} model", [32, 16], act, 1, "sigmoid")
-    # Measured over seeds 0-4: after one epoch relu 0.442-0.477 vs sigmoid 0.527-0.559 validation loss.
-    v.check("relu learns faster than sigmoid (epoch-1 val loss)",
-            r["val_loss_epoch1_relu"] < r["val_loss_epoch1_sigmoid"],
-            f"relu {r['val_loss_epoch1_relu']:.4f} vs sigmoid {r['val_loss_epoch1_sigmoid']:.4f}",
-            "relu below sigmoid", "the hidden layers must use the activation passed to build_model")
-    return v
+# --------------------------------------------------------------------------- shared checks
 
 
-# --------------------------------------------------------------------------- 5.1.3
+def _is_model(v, name, model) -> bool:
+    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
+                   "return the model object itself, compiled")
 
 
-def grade_5_1_3(r) -> Verdict:
-    import numpy as np
-
-    v = Verdict("5.1.3")
-    if not v.has_keys(r, ["test_accuracy", "test_macro_f1", "model", "X_test", "y_pred"]):
-        return v
-    # Measured over seeds 0-4: accuracy 0.964-0.972, macro F1 0.963-0.972; a linear output or
-    # a regression on the label scores far lower.
-    v.at_least("test_accuracy", r["test_accuracy"], 0.94, "softmax output, sparse categorical cross-entropy, early stopping")
-    v.at_least("test_macro_f1", r["test_macro_f1"], 0.94, "every digit must be learned, not just the common ones")
-    model = r["model"]
-    out = _dense_layers(model)[-1] if _dense_layers(model) else None
-    v.check("output layer", out is not None and out.units == 10 and activation_name(out) == "softmax",
-            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(10, softmax)",
-            "one output unit per class, with a softmax")
-    probs = np.asarray(model.predict(r["X_test"][:64], verbose=0))
-    row_sums = probs.sum(axis=1) if probs.ndim == 2 else np.zeros(1)
-    v.check("probabilities sum to 1", probs.ndim == 2 and np.allclose(row_sums, 1.0, atol=1e-4),
-            f"row sums {row_sums.min():.3f}-{row_sums.max():.3f}", "1.000", "softmax makes each row a distribution")
-    loss = model.loss if isinstance(model.loss, str) else getattr(model.loss, "name", type(model.loss).__name__)
-    v.check("loss", "sparse_categorical_crossentropy" in str(loss).lower(), loss, "sparse_categorical_crossentropy",
-            "the labels are integers 0-9, so use the sparse variant")
-    agree = np.mean(np.asarray(r["y_pred"]) == np.argmax(np.asarray(model.predict(r["X_test"], verbose=0)), axis=1))
-    v.at_least("predict_classes agrees with argmax", agree, 1.0, "take np.argmax of the probabilities along axis=1")
-    return v
+def _is_compiled(v, name, model) -> bool:
+    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
+    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
+                   "call model.compile(optimizer=..., loss=...) before returning the model")
 
 
-# --------------------------------------------------------------------------- 5.1.4
+_NONLINEAR_LAYERS = ("Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax")
 
 
-def grade_5_1_4(r) -> Verdict:
-    import numpy as np
-    from sklearn.metrics import mean_absolute_error, mean_squared_error
+def hidden_nonlinearities(model) -> list[str]:
+    """For each hidden Dense layer, the non-linearity applied to its output: its own activation, or
+    an activation layer that follows it (``Dense(16)`` then ``LeakyReLU()``). "linear" if none."""
+    layers = model_layers(model)
+    dense = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Dense)]
+    names = []
+    for i in dense[:-1]:
+        act = activation_name(layers[i]) or "linear"
+        j = i + 1
+        while act == "linear" and j < len(layers) and not isinstance(layers[j], keras.layers.Dense):
+            kind = type(layers[j]).__name__
+            if kind in _NONLINEAR_LAYERS:
+                act = activation_name(layers[j]) if kind == "Activation" else kind.lower()
+            j += 1
+        names.append(act or "linear")
+    return names
 
-    v = Verdict("5.1.4")
-    if not v.has_keys(r, ["test_rmse_dollars", "test_mae_dollars", "test_mse_dollars", "test_rmse_log", "model",
-                          "y_true_dollars", "y_pred_dollars"]):
-        return v
-    # Measured over seeds 0-4: RMSE $20,351-22,599, MAE $13,677-14,897, log RMSE 0.120-0.124
-    # (ridge on the same split: $20,972 and $14,245). A sigmoid or ReLU output, or no early stopping
-    # on the validation loss, lands far above these.
-    v.at_most("test_rmse_dollars", r["test_rmse_dollars"], 26000, "linear output, MSE loss on log prices, early stopping")
-    v.at_most("test_mae_dollars", r["test_mae_dollars"], 17000, "linear output, MSE loss on log prices, early stopping")
-    v.at_most("test_rmse_log", r["test_rmse_log"], 0.14, "the model learns log prices; compare on the log scale")
-    model = r["model"]
-    dense = _dense_layers(model)
+
+def _output(v, name, model, units: int, act: str, hint: str) -> bool:
+    dense = dense_layers(model)
     out = dense[-1] if dense else None
-    v.check("output layer", out is not None and out.units == 1 and activation_name(out) == "linear",
-            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(1, linear)",
-            "a regression output has no activation: any real value must be reachable")
-    v.check("hidden activations", all(activation_name(layer) == "relu" for layer in dense[:-1]) and len(dense) == 3,
-            [activation_name(layer) for layer in dense[:-1]], "relu, relu", "two hidden ReLU layers, 64 and 32")
-    v.check("loss", str(model.loss).lower() in ("mse", "mean_squared_error") or "meansquarederror" in type(model.loss).__name__.lower(),
-            model.loss, "mse", "regression on a continuous target: mean squared error")
-    y_true, y_pred = np.asarray(r["y_true_dollars"]), np.asarray(r["y_pred_dollars"])
-    mse, mae = mean_squared_error(y_true, y_pred), mean_absolute_error(y_true, y_pred)
-    v.close("MSE equals scikit-learn's", r["test_mse_dollars"], mse, 1e-6 * mse, "mean of the squared errors")
-    v.close("MAE equals scikit-learn's", r["test_mae_dollars"], mae, 1e-6 * mae, "mean of the absolute errors")
-    v.close("RMSE is the root of MSE", r["test_rmse_dollars"], np.sqrt(mse), 1e-6 * np.sqrt(mse), "np.sqrt(mse)")
-    return v
+    seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
+    return v.check(f"{name} output layer", out is not None and out.units == units and activation_name(out) == act,
+                   seen, f"Dense({units}, {act})", hint)
 
 
-GRADERS = {"5.1.1": grade_5_1_1, "5.1.2": grade_5_1_2, "5.1.3": grade_5_1_3, "5.1.4": grade_5_1_4}
+def _loss(v, name, model, allowed: tuple[str, ...], expected: str, hint: str) -> bool:
+    got = loss_name(model)
+    return v.check(f"{name} loss", got in allowed, got, expected, hint)
 
 
-@pytest.mark.parametrize("ex_id", exercise_params(GRADERS))
-def test_exercise(ex_id, exercise_run, record_verdict):
-    record_verdict(GRADERS[ex_id](exercise_run(ex_id))).assert_passed()
+def _train(model, X_train, y_train, X_val, y_val, *, seed, epochs, batch_size, patience):
+    """The rubric's training protocol: the student's optimizer and loss, fast pipelines."""
+    fast_compile(model)
+    return fast_fit(model, X_train, y_train, X_val, y_val, epochs=epochs, batch_size=batch_size,
+                    patience=patience, seed=seed)
+
+
+def _train_or_fail(v, name, model, *args, **kwargs) -> bool:
+    try:
+        _train(model, *args, **kwargs)
+        return True
+    except Exception as exc:  # noqa: BLE001 -- a model that cannot train on the task fails the check
+        text = " ".join(str(exc).split())[:160]
+        return v.check(f"{name} trains", False, f"{type(exc).__name__}: {text}", "training runs",
+                       "the output layer and the loss must match the targets' format")
+
+
+# --------------------------------------------------------------------------- 5.1.1 depth vs width
+
+
+BUDGET_5_1_1 = 3_000
+EX_5_1_1 = Exercise("5.1.1", ("count_params", "build_deep", "build_shallow"), [])
+# Networks the student has not seen: (inputs, hidden widths, outputs).
+_COUNT_CASES = [(40, [64], 1), (13, [7, 5, 3], 2), (261, [32, 16], 1), (64, [], 10), (5, [1, 1, 1, 1], 3), (40, [128, 64, 32], 1)]
+
+
+def _keras_count(n_inputs, hidden, n_outputs) -> int:
+    layers = [keras.Input(shape=(n_inputs,))] + [keras.layers.Dense(w) for w in hidden] + [keras.layers.Dense(n_outputs)]
+    return int(keras.Sequential(layers).count_params())
+
+
+@EX_5_1_1.part("counting weights", points=3)
+def _count(student: Student, ctx, v):
+    for n_inputs, hidden, n_outputs in _COUNT_CASES:
+        got = student.call("count_params", n_inputs, list(hidden), n_outputs)
+        want = _keras_count(n_inputs, hidden, n_outputs)
+        if got != want:
+            v.check("count_params matches Keras", False, f"{got} for {n_inputs} inputs, hidden {hidden}, {n_outputs} outputs",
+                    f"{want}", "every Dense layer has inputs x units weights plus one bias per unit; count the "
+                    "output layer too")
+            return
+    v.check("count_params matches Keras", True, f"{len(_COUNT_CASES)} networks", "Keras's count_params()", "")
+
+
+def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
+    churn = _churn()
+    coursekit.set_seed(ctx.seed)
+    model = student.call(f"build_{name}", churn.n_features)
+    if not (_is_model(v, name, model) and _is_compiled(v, name, model)):
+        return
+    hidden = dense_layers(model)[:-1]
+    v.check(f"{name} depth", depth_ok(len(hidden)), f"{len(hidden)} hidden Dense layers", depth_text,
+            "count only the hidden layers: the output layer is not one of them")
+    v.at_most(f"{name} weights", model.count_params(), BUDGET_5_1_1,
+              f"the budget is {BUDGET_5_1_1:,} weights per network: count them before you build")
+    _output(v, name, model, 1, "sigmoid", "a yes/no target needs one unit that gives a probability")
+    _loss(v, name, model, ("binarycrossentropy",), "binary cross-entropy",
+          "a probability of a yes/no event is trained with the log loss of the Bernoulli distribution, not a squared error")
+    if not _train_or_fail(v, name, model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
+                          seed=ctx.seed, epochs=40, batch_size=128, patience=6):
+        return
+    v.metric(f"val_auc_{name}", roc_auc_score(churn.y_val, predict(model, churn.X_val)))
+    # Measured over seeds 0-4 (solution 32-32-16 and 64): deep 0.830-0.841, shallow 0.835-0.842;
+    # logistic regression 0.843. A network that learned nothing scores 0.5.
+    v.at_least(f"test_auc_{name}", roc_auc_score(churn.y_test, predict(model, churn.X_test)), 0.815,
+               "a churn network within the budget ranks customers about as well as logistic regression; check the "
+               "output, the loss and the optimizer's learning rate")
+
+
+@EX_5_1_1.part("deep network", points=3.5)
+def _deep(student, ctx, v):
+    _design(student, ctx, v, "deep", lambda n: n >= 3, ">= 3")
+
+
+@EX_5_1_1.part("shallow network", points=3.5)
+def _shallow(student, ctx, v):
+    _design(student, ctx, v, "shallow", lambda n: n == 1, "== 1")
+    if "val_auc_deep" in v.metrics and "val_auc_shallow" in v.metrics:
+        v.metric("logistic_regression_test_auc", roc_auc_score(
+            _churn().y_test, LogisticRegression(max_iter=2000).fit(_churn().X_train, _churn().y_train)
+            .predict_proba(_churn().X_test)[:, 1]))
+
+
+# --------------------------------------------------------------------------- 5.1.2 activations where they matter
+
+
+DEPTH_5_1_2, WIDTH_5_1_2, EPOCHS_5_1_2 = 12, 16, 10
+EX_5_1_2 = Exercise("5.1.2", ("build_deep_narrow",), [])
+
+
+def _fit_auc(model, seed) -> tuple[float, float]:
+    churn = _churn()
+    _train(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, seed=seed, epochs=EPOCHS_5_1_2,
+           batch_size=128, patience=None)
+    return (roc_auc_score(churn.y_val, predict(model, churn.X_val)), roc_auc_score(churn.y_test, predict(model, churn.X_test)))
+
+
+def sigmoid_baseline(n_features: int) -> keras.Model:
+    """The network that does not train: 12 sigmoid layers of 16 units, Glorot initialisation."""
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(WIDTH_5_1_2, activation="sigmoid") for _ in range(DEPTH_5_1_2)]
+    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    return model
+
+
+@EX_5_1_2.part("the given architecture", points=3)
+def _architecture(student, ctx, v):
+    churn = _churn()
+    coursekit.set_seed(ctx.seed)
+    model = student.call("build_deep_narrow", churn.n_features)
+    if not (_is_model(v, "network", model) and _is_compiled(v, "network", model)):
+        return
+    widths = [layer.units for layer in dense_layers(model)[:-1]]
+    v.equal("hidden widths", widths, [WIDTH_5_1_2] * DEPTH_5_1_2,
+            f"keep the depth and width of the task ({DEPTH_5_1_2} hidden layers of {WIDTH_5_1_2} units): change how "
+            "the layers compute, not how many there are")
+    acts = hidden_nonlinearities(model)
+    v.check("hidden layers are non-linear", acts and "linear" not in acts, sorted(set(acts)), "a non-linear activation in every hidden layer",
+            "without a non-linearity the 12 layers collapse into one linear map: the depth is wasted")
+    _output(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
+    _loss(v, "network", model, ("binarycrossentropy",), "binary cross-entropy", "a yes/no target: binary cross-entropy")
+    ctx["model"] = model
+
+
+@EX_5_1_2.part("it trains", points=7)
+def _trains(student, ctx, v):
+    model = ctx.need("model")
+    coursekit.set_seed(ctx.seed)
+    base_val, base_test = _fit_auc(sigmoid_baseline(_churn().n_features), ctx.seed)
+    v.metric("sigmoid_baseline_val_auc", base_val)
+    coursekit.set_seed(ctx.seed)
+    val, test = _fit_auc(model, ctx.seed)
+    v.metric("val_auc", val)
+    # Measured over seeds 0-4 in 10 epochs: the sigmoid baseline's validation AUC 0.50-0.57 (it does not
+    # learn); the solution (ReLU, He initialisation) test 0.813-0.834; SELU with LeCun normal and tanh train too.
+    v.at_least("test_auc", test, 0.79,
+               "sigmoid hidden layers pass back at most a quarter of the gradient each: through 12 of them almost "
+               "nothing reaches the first layers. Choose an activation whose derivative does not shrink, and an "
+               "initialisation made for it")
+
+
+# --------------------------------------------------------------------------- 5.1.3 ten classes
+
+
+EX_5_1_3 = Exercise("5.1.3", ("one_hot", "build_for_integer_labels", "build_for_one_hot_labels", "predict_classes"), [])
+
+
+@EX_5_1_3.part("one-hot encoding", points=2)
+def _one_hot(student, ctx, v):
+    rng = np.random.default_rng(7)
+    cases = [(np.array([0, 2, 1, 2]), 3), (rng.integers(0, 10, size=50), 10), (np.array([4]), 5), (np.array([0, 0, 1]), 4)]
+    for labels, k in cases:
+        got = np.asarray(student.call("one_hot", labels.copy(), k))
+        want = np.eye(k, dtype=np.float32)[labels]
+        if got.shape != want.shape or not np.allclose(got, want):
+            v.check("one_hot", False, f"shape {got.shape} for labels {labels[:6].tolist()} with {k} classes",
+                    f"shape {want.shape}, a single 1 per row at the label's index",
+                    "row i has a 1 in column labels[i] and 0 elsewhere; the width is the number of classes, even when "
+                    "the largest class is absent from the labels")
+            return
+    v.check("one_hot", True, f"{len(cases)} label arrays", "matches np.eye(k)[labels]", "")
+
+
+def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss_hint):
+    digits = _digits()
+    coursekit.set_seed(ctx.seed)
+    model = student.call(fn, digits.n_features, 10)
+    if not (_is_model(v, labels, model) and _is_compiled(v, labels, model)):
+        return
+    _output(v, labels, model, 10, "softmax", "one unit per class, with a softmax: the outputs form a probability distribution")
+    _loss(v, labels, model, loss_ok, loss_text, loss_hint)
+    y_train, y_val = digits.y_train, digits.y_val
+    if labels == "one-hot labels":
+        y_train, y_val = (np.eye(10, dtype=np.float32)[y] for y in (y_train, y_val))
+    if not _train_or_fail(v, labels, model, digits.X_train, y_train, digits.X_val, y_val, seed=ctx.seed,
+                          epochs=100, batch_size=32, patience=10):
+        return
+    probs = predict(model, digits.X_test)
+    sums = probs.sum(axis=1) if probs.ndim == 2 else np.zeros(1)
+    v.check(f"{labels}: rows sum to 1", probs.ndim == 2 and np.allclose(sums, 1, atol=1e-4),
+            f"{sums.min():.3f}-{sums.max():.3f}", "1.000", "a softmax output makes each row a distribution over the ten digits")
+    y_pred = probs.argmax(axis=1) if probs.ndim == 2 else np.zeros(len(digits.y_test))
+    # Measured over seeds 0-4 (solution: 64 ReLU units): accuracy 0.967-0.978 and macro F1 0.967-0.978 for
+    # both label formats (the same seed gives the same network either way).
+    v.at_least(f"test_accuracy ({labels})", accuracy_score(digits.y_test, y_pred), 0.94,
+               "a softmax over ten classes trained with the cross-entropy that matches the labels' format")
+    v.metric(f"test_macro_f1 ({labels})", f1_score(digits.y_test, y_pred, average="macro"))
+
+
+@EX_5_1_3.part("integer labels", points=3)
+def _integer(student, ctx, v):
+    _digit_model(student, ctx, v, "build_for_integer_labels", "integer labels", ("sparsecategoricalcrossentropy",),
+                 "sparse categorical cross-entropy",
+                 "labels 0-9 as integers need the sparse variant of categorical cross-entropy")
+
+
+@EX_5_1_3.part("one-hot labels", points=3)
+def _onehot_model(student, ctx, v):
+    _digit_model(student, ctx, v, "build_for_one_hot_labels", "one-hot labels", ("categoricalcrossentropy",),
+                 "categorical cross-entropy", "one-hot rows need categorical cross-entropy (the sparse variant expects integers)")
+
+
+@EX_5_1_3.part("predicted classes", points=2)
+def _classes(student, ctx, v):
+    digits = _digits()
+    coursekit.set_seed(1234)  # a fixed, untrained softmax model: its argmax is known without training
+    probe = keras.Sequential([keras.Input(shape=(digits.n_features,)), keras.layers.Dense(10, activation="softmax")])
+    X = digits.X_val[:200]
+    got = np.asarray(student.call("predict_classes", probe, X.copy()))
+    want = np.argmax(probe.predict(X, verbose=0), axis=1)
+    ok = got.shape == want.shape and np.array_equal(got.astype(int), want)
+    v.check("predict_classes", ok, f"shape {got.shape}, {np.mean(got == want) if got.shape == want.shape else 0:.2f} agree",
+            f"shape {want.shape}, all agree with the argmax", "the class of a row is the index of its largest probability, "
+            "taken along the class axis (one answer per row)")
+
+
+# --------------------------------------------------------------------------- 5.1.4 regression
+
+
+EX_5_1_4 = Exercise("5.1.4", ("regression_errors", "build_price_model"), [])
+RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def ridge_baseline(houses) -> tuple[float, Ridge]:
+    """Ridge regression with its alpha chosen on the validation split (the test split is not used)."""
+    scores = {a: mean_squared_error(houses.y_val, Ridge(alpha=a).fit(houses.X_train, houses.y_train).predict(houses.X_val))
+              for a in RIDGE_ALPHAS}
+    alpha = min(scores, key=scores.get)
+    return alpha, Ridge(alpha=alpha).fit(houses.X_train, houses.y_train)
+
+
+@EX_5_1_4.part("error metrics", points=3)
+def _errors(student, ctx, v):
+    rng = np.random.default_rng(11)
+    cases = [(np.array([3.0]), np.array([1.0])), (np.array([1, 2, 3]), np.array([2, 2, 5])),
+             (rng.normal(size=40), rng.normal(size=40)), (rng.uniform(5e4, 5e5, 30), rng.uniform(5e4, 5e5, 30))]
+    for y_true, y_pred in cases:
+        got = student.call("regression_errors", y_true.copy(), y_pred.copy())
+        if not isinstance(got, dict) or not {"mse", "mae", "rmse"} <= set(got):
+            v.check("regression_errors keys", False, sorted(got) if isinstance(got, dict) else type(got).__name__,
+                    "a dict with mse, mae and rmse", "return the three errors in a dict under those keys")
+            return
+        mse, mae = mean_squared_error(y_true, y_pred), mean_absolute_error(y_true, y_pred)
+        for key, want, hint in [("mse", mse, "the mean of the squared differences"),
+                                ("mae", mae, "the mean of the absolute differences: errors of both signs count"),
+                                ("rmse", np.sqrt(mse), "the square root of the MSE, back in the target's unit")]:
+            try:
+                value = float(got[key])
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not np.isclose(value, want, rtol=1e-6, atol=1e-9):
+                v.check(f"regression_errors {key}", False, f"{value:.6g} for {len(y_true)} values", f"{want:.6g}", hint)
+                return
+    v.check("regression_errors", True, f"{len(cases)} cases", "scikit-learn's values", "")
+
+
+@EX_5_1_4.part("price model", points=7)
+def _price(student, ctx, v):
+    houses = _housing()
+    coursekit.set_seed(ctx.seed)
+    model = student.call("build_price_model", houses.n_features, float(houses.y_train.mean()))
+    if not (_is_model(v, "price model", model) and _is_compiled(v, "price model", model)):
+        return
+    _output(v, "price model", model, 1, "linear", "a regression output has no activation: any real value must be reachable")
+    _loss(v, "price model", model, ("mse", "mae", "huber", "logcosh"), "a regression loss (MSE, MAE, Huber)",
+          "a continuous target is fitted with a regression loss; cross-entropies are for class probabilities")
+    if not _train_or_fail(v, "price model", model, houses.X_train, houses.y_train, houses.X_val, houses.y_val,
+                          seed=ctx.seed, epochs=200, batch_size=32, patience=10):
+        return
+    log_pred = predict(model, houses.X_test)
+    dollars_true, dollars_pred = data.to_dollars(houses.y_test), data.to_dollars(log_pred)
+    alpha, ridge = ridge_baseline(houses)
+    v.metric("ridge_alpha", alpha)
+    v.metric("ridge_test_rmse_dollars", np.sqrt(mean_squared_error(dollars_true, data.to_dollars(ridge.predict(houses.X_test)))))
+    # Measured over seeds 0-4 (solution: 32-16 ReLU with an L2 penalty of 1e-3): RMSE $20,367-21,627, MAE
+    # $13,653-14,878, log RMSE 0.116-0.128 (ridge $20,972). A 64-32 network without a penalty: $25,576-29,728.
+    v.at_most("test_rmse_dollars", np.sqrt(mean_squared_error(dollars_true, dollars_pred)), 25_000,
+              "1,755 houses and 261 inputs: a large network memorises the training sales. Watch the validation loss; "
+              "a smaller network or a weight penalty generalises better")
+    v.at_most("test_rmse_log", np.sqrt(mean_squared_error(houses.y_test, log_pred)), 0.15,
+              "the network learns log prices; its error on that scale is what the loss minimised")
+    v.metric("test_mae_dollars", mean_absolute_error(dollars_true, dollars_pred))
+
+
+EXERCISES = {e.ex_id: e for e in (EX_5_1_1, EX_5_1_2, EX_5_1_3, EX_5_1_4)}
+
+
+@pytest.mark.parametrize("ex_id", exercise_params(EXERCISES))
+def test_exercise(ex_id, graded):
+    graded(EXERCISES[ex_id]).assert_passed()
 
 
 # --------------------------------------------------------------------------- wrong answers
+# Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
 
 
-def test_rubric_rejects_wrong_5_1_1(wrong_run):
-    """A 'deep' model that is one layer of 100 fails the architecture checks."""
+def _fails(verdict, check: str, *words: str):
+    failed = {c.name: c for c in verdict.failures}
+    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
+    hint = failed[check].hint.lower()
+    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
 
-    def wrong_deep(n_features):
-        model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(100, activation="relu"),
-                                  keras.layers.Dense(1, activation="sigmoid")])
-        model.compile("adam", "binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")])
+
+def _mlp(n_features, hidden, out_units=1, out_act="sigmoid", act="relu", loss="binary_crossentropy", init="glorot_uniform"):
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(w, activation=act, kernel_initializer=init) for w in hidden]
+    model = keras.Sequential(layers + [keras.layers.Dense(out_units, activation=out_act)])
+    model.compile(keras.optimizers.Adam(1e-3), loss)
+    return model
+
+
+def test_5_1_1_rejects_a_count_without_biases(reference, seed):
+    wrong = reference("5.1.1").replaced(count_params=lambda n, hidden, k=1: sum(
+        a * b for a, b in zip([n, *hidden], [*hidden, k])))
+    _fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "bias")
+
+
+def test_5_1_1_rejects_a_count_without_the_output_layer(reference, seed):
+    wrong = reference("5.1.1").replaced(count_params=lambda n, hidden, k=1: sum(
+        a * b + b for a, b in zip([n, *hidden[:-1]], hidden)))
+    _fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "output layer")
+
+
+def test_5_1_1_rejects_a_deep_network_over_budget_and_trained_with_mse(reference, seed):
+    wrong = reference("5.1.1").replaced(build_deep=lambda n: _mlp(n, [128, 64, 32], loss="mse"))
+    verdict = EX_5_1_1.grade(wrong, seed, only=["deep network"])
+    _fails(verdict, "deep weights", "budget")
+    _fails(verdict, "deep loss", "squared error")
+
+
+def test_5_1_1_rejects_a_shallow_network_with_two_layers(reference, seed):
+    wrong = reference("5.1.1").replaced(build_shallow=lambda n: _mlp(n, [32, 16]))
+    _fails(EX_5_1_1.grade(wrong, seed, only=["shallow network"]), "shallow depth", "hidden layers")
+
+
+def test_5_1_2_rejects_keeping_sigmoid(reference, seed):
+    wrong = reference("5.1.2").replaced(build_deep_narrow=lambda n: sigmoid_baseline(n))
+    _fails(EX_5_1_2.grade(wrong, seed), "test_auc", "sigmoid")
+
+
+def test_5_1_2_rejects_linear_layers_and_a_shallower_network(reference, seed):
+    linear = reference("5.1.2").replaced(build_deep_narrow=lambda n: _mlp(n, [16] * 12, act="linear"))
+    _fails(EX_5_1_2.grade(linear, seed, only=["the given architecture"]), "hidden layers are non-linear", "linear")
+    shallow = reference("5.1.2").replaced(build_deep_narrow=lambda n: _mlp(n, [64, 32], init="he_normal"))
+    _fails(EX_5_1_2.grade(shallow, seed, only=["the given architecture"]), "hidden widths", "depth")
+
+
+def test_5_1_3_rejects_an_off_by_one_one_hot_and_a_wrong_axis(reference, seed):
+    ref = reference("5.1.3")
+    narrow = ref.replaced(one_hot=lambda y, k: np.eye(int(np.max(y)) + 1, dtype=np.float32)[y])
+    _fails(EX_5_1_3.grade(narrow, seed, only=["one-hot encoding"]), "one_hot", "number of classes")
+    axis0 = ref.replaced(predict_classes=lambda model, X: np.argmax(model.predict(X, verbose=0), axis=0))
+    _fails(EX_5_1_3.grade(axis0, seed, only=["predicted classes"]), "predict_classes", "class axis")
+
+
+def test_5_1_3_rejects_sigmoid_outputs_and_a_loss_for_the_other_label_format(reference, seed):
+    ref = reference("5.1.3")
+    sigmoid = ref.replaced(build_for_integer_labels=lambda n, k: _mlp(n, [64], k, "sigmoid", loss="sparse_categorical_crossentropy"))
+    _fails(EX_5_1_3.grade(sigmoid, seed, only=["integer labels"]), "integer labels output layer", "softmax")
+    swapped = ref.replaced(build_for_one_hot_labels=lambda n, k: _mlp(n, [64], k, "softmax", loss="sparse_categorical_crossentropy"))
+    verdict = EX_5_1_3.grade(swapped, seed, only=["one-hot labels"])
+    _fails(verdict, "one-hot labels loss", "sparse")
+
+
+def test_5_1_4_rejects_rmse_without_the_root_and_mae_without_abs(reference, seed):
+    ref = reference("5.1.4")
+
+    def no_root(y_true, y_pred):
+        err = np.asarray(y_pred, float) - np.asarray(y_true, float)
+        return {"mse": np.mean(err**2), "mae": np.mean(np.abs(err)), "rmse": np.mean(err**2)}
+
+    def signed(y_true, y_pred):
+        err = np.asarray(y_pred, float) - np.asarray(y_true, float)
+        return {"mse": np.mean(err**2), "mae": abs(np.mean(err)), "rmse": np.sqrt(np.mean(err**2))}
+
+    _fails(EX_5_1_4.grade(ref.replaced(regression_errors=no_root), seed, only=["error metrics"]), "regression_errors rmse", "square root")
+    _fails(EX_5_1_4.grade(ref.replaced(regression_errors=signed), seed, only=["error metrics"]), "regression_errors mae", "both signs")
+
+
+def test_5_1_4_rejects_a_sigmoid_output_and_an_overfitting_network(reference, seed):
+    ref = reference("5.1.4")
+    sigmoid = ref.replaced(build_price_model=lambda n, m: _mlp(n, [32, 16], 1, "sigmoid", loss="mse"))
+    _fails(EX_5_1_4.grade(sigmoid, seed, only=["price model"]), "price model output layer", "no activation")
+
+    def unpenalised(n, mean_target):  # measured over seeds 0-4: $25,576-31,734
+        model = _mlp(n, [64, 32], 1, None, loss="mse")
+        model.layers[-1].bias.assign([mean_target])
         return model
 
-    verdict = grade_5_1_1(wrong_run("5.1.1", build_deep=wrong_deep))
-    assert not verdict.passed
-    assert {"deep hidden widths", "params_deep"} <= set(verdict.failed_names()), verdict.report()
-
-
-def test_rubric_rejects_wrong_5_1_3(wrong_run):
-    """Ten sigmoid outputs trained as ten independent yes/no questions: not a distribution over classes."""
-
-    def wrong_build(n_features, n_classes):
-        model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(64, activation="relu"),
-                                  keras.layers.Dense(n_classes, activation="sigmoid")])
-        model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
-                      steps_per_execution=32)
-        return model
-
-    verdict = grade_5_1_3(wrong_run("5.1.3", build_model=wrong_build))
-    assert {"output layer", "probabilities sum to 1"} <= set(verdict.failed_names()), verdict.report()
-
-
-def test_rubric_rejects_wrong_5_1_4(wrong_run):
-    """RMSE computed without the square root, and MAE from squared errors: the metric checks catch both."""
-    import numpy as np
-
-    def wrong_errors(y_true, y_pred):
-        err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
-        return {"mse": float(np.mean(err**2)), "mae": float(np.mean(err**2)), "rmse": float(np.mean(err**2))}
-
-    verdict = grade_5_1_4(wrong_run("5.1.4", regression_errors=wrong_errors))
-    assert {"MAE equals scikit-learn's", "RMSE is the root of MSE", "test_rmse_dollars"} <= set(verdict.failed_names()), verdict.report()
+    _fails(EX_5_1_4.grade(ref.replaced(build_price_model=unpenalised), seed, only=["price model"]), "test_rmse_dollars", "memorises")
