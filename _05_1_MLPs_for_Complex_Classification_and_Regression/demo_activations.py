@@ -37,7 +37,17 @@ for name, f in functions.items():
         tape.watch(x)
         y = f(x)
     values[name], grads[name] = y.numpy(), tape.gradient(y, x).numpy()
-    print(f"{name:>10}: max derivative {grads[name].max():.3f}, derivative at x=4: {grads[name][at_4]:.4f}")
+    print(f"{name:>10}: largest derivative on the grid {grads[name].max():.3f}, derivative at x=4: {grads[name][at_4]:.4f}")
+
+# %%
+# SELU's derivative jumps at 0: scale * alpha just left of 0, scale just right of it. A grid that
+# steps over 0 misses the left limit, so compute it where it is.
+near_zero = tf.constant([-1e-6, 1e-6], dtype=tf.float32)
+with tf.GradientTape() as tape:
+    tape.watch(near_zero)
+    y = keras.activations.selu(near_zero)
+left, right = tape.gradient(y, near_zero).numpy()
+print(f"selu: derivative just left of 0 {left:.4f} (its largest), just right of 0 {right:.4f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))

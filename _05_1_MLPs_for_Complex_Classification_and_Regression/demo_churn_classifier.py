@@ -48,6 +48,14 @@ model.compile(
 model.summary()
 
 # %%
+# Depth costs weights, and which design is bigger depends on the widths, not on the shape: with
+# 40 inputs a narrowing 128-64-32 pyramid has more weights than 64-64-64.
+for widths in [(128, 64, 32), (64, 64, 64), (64, 32)]:
+    design = keras.Sequential([keras.Input(shape=(churn.n_features,))]
+                              + [keras.layers.Dense(w) for w in widths] + [keras.layers.Dense(1)])
+    print(f"hidden {'-'.join(map(str, widths))}: {design.count_params():,} weights")
+
+# %%
 # Training: at most 60 epochs; EarlyStopping watches validation AUC and restores the best epoch.
 # (Patience is generous here so the curves show what happens after the best epoch.)
 history = fit_early_stopping(

@@ -1,263 +1,99 @@
 """The ``course`` command: one command away from "what do I do next, and am I done?".
 
-    course list                         lessons, demos, exercises and where each exercise stands
-    course run 5.2 [demo]               run a lesson's demos (figures into the lesson's figures/)
-    course check 5.1.1                  grade your exercise file: metric vs target, with a hint
-    course grade [--solutions]          every exercise: scoreboard, JUnit XML and JSON for an instructor
+    course list                 lessons, demos, exercises and where each exercise stands
+    course next                 the first exercise not yet passed: its goal and what to read first
+    course run 5.2 [demo]       run a lesson's demos (figures into the lesson's figures/)
+    course check 5.1.1          grade your exercise: each check measured vs target, with a hint
+    course hint 5.1.1           the next hint for an exercise (idea, then API, then near-code)
+    course solution 5.1.1       where the reference solution is (and a note that you opened it)
+    course grade                instructors: every exercise, scores, JUnit XML and JSON (coursekit.grader)
 
-Grading delegates to the pytest rubric in tests/ (the targets exist once, there). Each exercise is
-graded in its own process with a time limit, so a crash, a hang or an exception in one exercise
-never stops the grading of the others; the verdict names what happened.
+Grading delegates to the pytest rubric in tests/ (the targets exist once, there).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-TESTS = REPO / "tests"
-STATE = REPO / ".course"  # git-ignored: the latest verdict of each exercise, for `course list`
+from . import catalog, grader, state
 
-LESSONS = {
-    "5.1": ("_05_1_MLPs_for_Complex_Classification_and_Regression", "MLPs for classification and regression"),
-    "5.2": ("_05_2_Train_Network_Optimizers", "Training: epochs, batches, optimizers, gradients, callbacks"),
-    "5.3": ("_05_3_Prevent_Overfitting_Regularization", "Regularization: L1, L2, dropout, early stopping, batch norm"),
-    "5.4": ("_05_4_Advanced_Model_Evaluation", "Evaluation: confusion matrix, precision/recall, ROC, PR, thresholds"),
-    "5.5": ("_05_5_Hyperparameter_Tuning_Persistence", "Tuning (grid, random, Bayesian, Hyperband) and saving models"),
-}
-DEFAULT_TIMEOUT = 180.0  # seconds per exercise; the budget of a solution is 30 s
+REPO = catalog.REPO
+HINTS = catalog.TESTS / "hints"
 
 
-class CourseError(Exception):
+class CourseError(catalog.CatalogError):
     """A user error: printed as one line, exit code 2."""
 
 
-# --------------------------------------------------------------------------- discovery
-
-
-def lesson_dir(lesson: str, root: Path = REPO) -> Path:
-    if lesson not in LESSONS:
-        raise CourseError(f"no lesson {lesson!r}; lessons are {', '.join(LESSONS)}")
-    return root / LESSONS[lesson][0]
-
-
-def demos(lesson: str) -> list[Path]:
-    return sorted(lesson_dir(lesson).glob("demo_*.py"))
-
-
-def exercises(lesson: str) -> list[str]:
-    """Exercise ids of a lesson, from its solution files (the rubric grades what has a solution)."""
-    found = []
-    for path in lesson_dir(lesson).glob("_5_*_solution.py"):
-        match = re.match(r"_5_(\d)_(\d+)_solution\.py$", path.name)
-        if match:
-            found.append(f"5.{match.group(1)}.{match.group(2)}")
-    return sorted(found, key=_id_key)
-
-
-def all_exercises() -> list[str]:
-    return [ex for lesson in LESSONS for ex in exercises(lesson)]
-
-
-def _id_key(ex_id: str):
-    return tuple(int(p) for p in ex_id.split("."))
-
-
-def exercise_path(ex_id: str, kind: str = "exercise", root: Path = REPO) -> Path:
-    match = re.fullmatch(r"5\.([1-5])\.(\d+)", ex_id)
-    if not match:
-        raise CourseError(f"not an exercise id: {ex_id!r} (write it like 5.1.2)")
-    lesson = f"5.{match.group(1)}"
-    return lesson_dir(lesson, root) / f"_5_{match.group(1)}_{match.group(2)}_{kind}.py"
-
-
 def _require_rubric() -> None:
-    if not (TESTS / "conftest.py").is_file():
+    if not (catalog.TESTS / "conftest.py").is_file():
         raise CourseError(f"the rubric (tests/) is not beside this install ({REPO}); install the course with pip install -e .")
 
 
-# --------------------------------------------------------------------------- state for `course list`
-
-
-def _load_state() -> dict:
-    try:
-        return json.loads((STATE / "status.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_state(verdicts: list[dict], solutions: bool, root: Path) -> None:
-    if solutions or root != REPO:
-        return  # `course list` shows the student's own exercise files only
-    state = _load_state()
-    for v in verdicts:
-        state[v["id"]] = {"status": v["status"], "when": time.strftime("%Y-%m-%d %H:%M")}
-    STATE.mkdir(exist_ok=True)
-    (STATE / "status.json").write_text(json.dumps(state, indent=2))
-
-
-def _still_stub(path: Path) -> bool:
-    return path.exists() and "raise NotImplementedError" in path.read_text()
-
-
-# --------------------------------------------------------------------------- grading one exercise
-
-
-def grade_one(ex_id: str, *, solutions: bool, root: Path, seed: int, timeout: float, workdir: Path) -> dict:
-    """Grade one exercise in its own pytest process; never raises for anything the student's code does."""
-    _require_rubric()
-    path = exercise_path(ex_id, "solution" if solutions else "exercise", root)
-    verdict = {"id": ex_id, "file": str(path), "status": "error", "metrics": {}, "checks": [], "message": ""}
-    if not path.exists():
-        verdict.update(status="missing", message=f"no file {path}")
-        return verdict
-    json_path = workdir / f"{ex_id}.json"
-    junit_path = workdir / f"{ex_id}.xml"
-    cmd = [
-        sys.executable, "-m", "pytest", str(TESTS), "-q", "-p", "no:cacheprovider", "--no-header",
-        "--exercise", ex_id, "--seed", str(seed), "--exercise-timeout", str(timeout),
-        "--results-json", str(json_path), f"--junitxml={junit_path}", "--rootdir", str(REPO),
-    ]
-    if not solutions:
-        cmd.append("--grade")
-    if root != REPO:
-        cmd += ["--exercises-root", str(root)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout + 60)  # the in-process limit fires first; this is the backstop
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        output, _ = proc.communicate()
-        timed_out = True
-    verdict["wall_seconds"] = round(time.perf_counter() - start, 1)
-    verdict["output_tail"] = "\n".join((output or "").strip().splitlines()[-15:])
-
-    result = None
-    if json_path.exists():
-        try:
-            result = json.loads(json_path.read_text())["exercises"].get(ex_id)
-        except (ValueError, KeyError):
-            result = None
-    if result:
-        verdict["metrics"] = result.get("metrics", {})
-        verdict["checks"] = result.get("checks", [])
-        verdict["run_seconds"] = result.get("run_seconds")
-        verdict["peak_rss_mb"] = result.get("peak_rss_mb")
-        verdict["status"] = result.get("status", "error")
-    if timed_out:
-        verdict.update(status="timeout", message=f"stopped after {timeout + 60:.0f} s (time limit)")
-    elif "Timeout" in (output or "") and verdict["status"] in ("error", "failed"):
-        verdict.update(status="timeout", message=f"run() took longer than the {timeout:.0f} s limit")
-    elif result is None:
-        code = proc.returncode
-        why = f"killed by signal {-code}" if code and code < 0 else f"pytest exited with code {code}"
-        verdict.update(status="crashed", message=f"the exercise process crashed ({why})")
-    elif verdict["status"] in ("error", "not done"):
-        verdict["message"] = _failure_line(output, ex_id)
-    if junit_path.exists():
-        verdict["junit"] = str(junit_path)
-    return verdict
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        proc.kill()
-
-
-def _failure_line(output: str, ex_id: str) -> str:
-    for line in (output or "").splitlines():
-        if f"{ex_id} is not done yet" in line or f"{ex_id} run() raised" in line:
-            return line.split("Failed: ", 1)[-1].strip()
-    return ""
-
-
-# --------------------------------------------------------------------------- printing
-
-
-def _print_checks(verdict: dict) -> None:
-    for check in verdict.get("checks", []):
-        mark = "  ok  " if check["ok"] else "  FAIL"
-        line = f"{mark} {check['name']}: measured {check['measured']}, expected {check['expected']}"
-        print(line if check["ok"] else f"{line}\n         hint: {check['hint']}")
-    if verdict.get("message"):
-        print(f"  {verdict['message']}")
-
-
-def _print_scoreboard(verdicts: list[dict]) -> None:
-    print(f"\n{'exercise':<9} {'verdict':<9} {'wall s':>7} {'run s':>6} {'peak MB':>8}  metrics / reason")
-    for v in verdicts:
-        metrics = ", ".join(f"{k}={val:.4g}" for k, val in list(v.get("metrics", {}).items())[:4])
-        detail = metrics if v["status"] in ("passed", "failed") else v.get("message", "")
-        run_s = v.get("run_seconds")
-        peak = v.get("peak_rss_mb")
-        print(
-            f"{v['id']:<9} {v['status']:<9} {v.get('wall_seconds', 0):>7.1f} "
-            f"{(f'{run_s:.1f}' if run_s is not None else '-'):>6} {(f'{peak:.0f}' if peak else '-'):>8}  {detail}"
-        )
-    passed = sum(v["status"] == "passed" for v in verdicts)
-    print(f"\n{passed}/{len(verdicts)} exercises pass")
-
-
-def _write_junit(verdicts: list[dict], path: Path) -> None:
-    root = ET.Element("testsuites", name="module5")
-    for v in verdicts:
-        junit = v.get("junit")
-        if junit and Path(junit).exists():
-            tree = ET.parse(junit).getroot()
-            suites = [tree] if tree.tag == "testsuite" else list(tree)
-            for suite in suites:
-                suite.set("name", f"exercise {v['id']}")
-                root.append(suite)
-        else:  # crashed or timed out before pytest wrote anything
-            suite = ET.SubElement(root, "testsuite", name=f"exercise {v['id']}", tests="1", failures="0", errors="1")
-            case = ET.SubElement(suite, "testcase", classname=f"exercise.{v['id']}", name=v["id"],
-                                 time=str(v.get("wall_seconds", 0)))
-            ET.SubElement(case, "error", message=v.get("message", v["status"])).text = v.get("output_tail", "")
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+def _status_of(ex_id: str, recorded: dict) -> str:
+    last = recorded.get(ex_id)
+    if last:
+        return f"{last['status']} ({last['when']})"
+    path = catalog.exercise_file(ex_id)
+    return "to do" if catalog.untouched(path, path) else "started, not checked yet"
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_list(args) -> int:
-    state = _load_state()
-    for lesson, (folder, title) in LESSONS.items():
-        print(f"\n{lesson}  {title}\n     {folder}/")
-        for demo in demos(lesson):
-            print(f"     demo      {demo.name:<34} course run {lesson} {demo.stem.removeprefix('demo_')}")
-        for ex_id in exercises(lesson):
-            path = exercise_path(ex_id)
-            last = state.get(ex_id)
-            if last:
-                status = f"{last['status']} ({last['when']})"
-            else:
-                status = "to do" if _still_stub(path) else "not checked yet"
-            print(f"     exercise  {path.name:<34} {status:<28} course check {ex_id}")
+    recorded = state.verdicts()
+    for lesson in catalog.LESSONS.values():
+        print(f"\n{lesson.id}  {lesson.title}\n     {lesson.folder}/")
+        for demo in catalog.demos(lesson.id):
+            print(f"     demo      {demo.name:<34} course run {lesson.id} {demo.stem.removeprefix('demo_')}")
+        for ex_id in catalog.exercises(lesson.id):
+            path = catalog.exercise_file(ex_id)
+            print(f"     exercise  {path.name:<34} {_status_of(ex_id, recorded):<34} course check {ex_id}")
+    print("\nWhat next? `course next`")
+    return 0
+
+
+def next_exercise() -> str | None:
+    recorded = state.verdicts()
+    for ex_id in catalog.exercises():
+        if recorded.get(ex_id, {}).get("status") != "correct":
+            return ex_id
+    return None
+
+
+def print_next() -> None:
+    ex_id = next_exercise()
+    if ex_id is None:
+        print("Next: nothing -- every exercise of the course is correct. Well done.")
+        return
+    info = catalog.info(ex_id)
+    path = catalog.exercise_file(ex_id).relative_to(REPO)
+    print(f"Next: {ex_id} -- {info.title}")
+    if info.goal:
+        print(f"  goal:       {info.goal}")
+    print(f"  read first: {info.read_first}")
+    print(f"  then:       write the TODOs of {path}, run it with python, and `course check {ex_id}`")
+
+
+def cmd_next(args) -> int:
+    print_next()
     return 0
 
 
 def cmd_run(args) -> int:
-    scripts = demos(args.lesson)
+    scripts = catalog.demos(args.lesson)
     if args.demo:
-        scripts = [d for d in scripts if args.demo in d.stem]
-        if not scripts:
-            names = ", ".join(d.stem.removeprefix("demo_") for d in demos(args.lesson)) or "none"
+        matching = [d for d in scripts if args.demo in d.stem]
+        if not matching:
+            names = ", ".join(d.stem.removeprefix("demo_") for d in scripts) or "none"
             raise CourseError(f"no demo matching {args.demo!r} in lesson {args.lesson}; demos: {names}")
+        scripts = matching
     if not scripts:
         raise CourseError(f"lesson {args.lesson} has no demos yet")
     failed = []
@@ -276,99 +112,137 @@ def cmd_run(args) -> int:
     return 1 if failed else 0
 
 
+def _print_checks(verdict: dict) -> None:
+    for check in verdict.get("checks", []):
+        mark = "  ok  " if check["ok"] else "  FAIL"
+        print(f"{mark} {check['name']}: measured {check['measured']}, expected {check['expected']}")
+        if not check["ok"]:
+            print(f"         hint: {check['hint']}")
+    graded = {c["name"] for c in verdict.get("checks", [])}
+    extra = {k: v for k, v in verdict.get("metrics", {}).items() if k not in graded}
+    if extra:
+        print("  also measured: " + ", ".join(f"{k} {v:.4g}" for k, v in extra.items()))
+
+
 def cmd_check(args) -> int:
-    path = exercise_path(args.exercise, "solution" if args.solution else "exercise")
-    if args.exercise not in all_exercises():
-        raise CourseError(f"no exercise {args.exercise}; see `course list`")
+    _require_rubric()
+    ex_id = catalog.require(args.exercise)
+    path = catalog.exercise_file(ex_id, "solution" if args.solution else "exercise")
     print(f"Checking {path.relative_to(REPO)} (seed {args.seed}) ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
-        verdict = grade_one(args.exercise, solutions=args.solution, root=REPO, seed=args.seed,
-                            timeout=args.timeout, workdir=Path(tmp))
+        verdict = grader.grade_one(ex_id, solutions=args.solution, root=REPO, seed=args.seed,
+                                   timeout=args.timeout, workdir=Path(tmp))
     _print_checks(verdict)
-    _save_state([verdict], args.solution, REPO)
+    if not args.solution:
+        state.record_verdicts([verdict])
     status = verdict["status"]
-    if status == "passed":
-        print(f"\n{args.exercise} PASSED in {verdict.get('wall_seconds', 0):.0f} s. Next: `course list`.")
+    points = f" ({verdict['points']:g}/{verdict['max_points']:g} points)" if verdict.get("max_points") else ""
+    if status == "correct":
+        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s.")
+        if not args.solution:
+            print_next()
         return 0
-    if status == "not done":
-        print(f"\n{args.exercise} is not done yet: open {path.name} and complete the TODOs.")
-    elif status in ("crashed", "error", "timeout") and verdict.get("output_tail") and not verdict.get("checks"):
-        print(f"\n{args.exercise} {status.upper()}. Last output:\n{verdict['output_tail']}")
+    if status == grader.NOT_ATTEMPTED:
+        print(f"\n{ex_id} NOT ATTEMPTED: write the TODOs of {path.name}; `course hint {ex_id}` helps.")
+    elif status in ("crashed", "error", "timeout") and not verdict.get("checks"):
+        print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}\nLast output:\n{verdict.get('output_tail', '')}")
     else:
-        print(f"\n{args.exercise} {status.upper()}: fix the FAIL lines above and run `course check {args.exercise}` again.")
+        message = f" -- {verdict['message']}" if verdict.get("message") else ""
+        print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and run "
+              f"`course check {ex_id}` again (`course hint {ex_id}` for a hint).")
     return 1
 
 
-def cmd_grade(args) -> int:
-    root = Path(args.root).resolve() if args.root else REPO
-    if not root.is_dir():
-        raise CourseError(f"no such folder: {root}")
-    ids = all_exercises()
-    if args.only:
-        ids = [i for i in ids if any(i == o or i.startswith(o + ".") for o in args.only)]
-        if not ids:
-            raise CourseError(f"no exercise matches {args.only}")
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    kind = "solutions" if args.solutions else "exercise files"
-    print(f"Grading {len(ids)} exercises ({kind} in {root}), seed {args.seed}, limit {args.timeout:.0f} s each")
-    verdicts = []
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        for ex_id in ids:
-            print(f"  {ex_id} ...", end=" ", flush=True)
-            verdict = grade_one(ex_id, solutions=args.solutions, root=root, seed=args.seed,
-                                timeout=args.timeout, workdir=Path(tmp))
-            print(f"{verdict['status']} ({verdict.get('wall_seconds', 0):.0f} s)", flush=True)
-            verdicts.append(verdict)
-        _write_junit(verdicts, out / "junit.xml")
-    for v in verdicts:
-        v.pop("junit", None)
-    (out / "grades.json").write_text(json.dumps(
-        {"root": str(root), "kind": kind, "seed": args.seed, "exercises": verdicts}, indent=2))
-    _print_scoreboard(verdicts)
-    print(f"JUnit XML: {out / 'junit.xml'}\nJSON:      {out / 'grades.json'}")
-    _save_state(verdicts, args.solutions, root)
-    return 0 if all(v["status"] == "passed" for v in verdicts) else 1
+def hint_levels(ex_id: str) -> list[str]:
+    """The hint levels of an exercise, from ``tests/hints/<id>.md`` (sections headed ``## ...``)."""
+    path = HINTS / f"{ex_id}.md"
+    if not path.is_file():
+        return []
+    levels, current = [], None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            current = [line[3:].strip()]
+            levels.append(current)
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(level).strip() for level in levels]
+
+
+def cmd_hint(args) -> int:
+    ex_id = catalog.require(args.exercise)
+    levels = hint_levels(ex_id)
+    if not levels:
+        raise CourseError(f"exercise {ex_id} has no hints yet; its docstring and the lesson's README are the guide")
+    shown = state.hints_shown(ex_id)
+    level = min(shown + 1, len(levels)) if args.level is None else args.level
+    if not 1 <= level <= len(levels):
+        raise CourseError(f"exercise {ex_id} has hint levels 1-{len(levels)}")
+    title, _, body = levels[level - 1].partition("\n")
+    print(f"{ex_id} hint {level} of {len(levels)} -- {title}\n\n{body.strip()}\n")
+    state.record_hint(ex_id, level)
+    if level < len(levels):
+        print(f"(`course hint {ex_id}` again for the next level; your instructor sees how many you used)")
+    else:
+        print(f"(that was the last level; `course solution {ex_id}` shows where the solution is)")
+    return 0
+
+
+def cmd_solution(args) -> int:
+    ex_id = catalog.require(args.exercise)
+    path = catalog.exercise_file(ex_id, "solution")
+    state.record_solution_opened(ex_id)
+    print(f"The reference solution of {ex_id}: {path}\n"
+          "Read it after your own attempt; this is recorded, and an exercise file that imports it is "
+          "graded \"uses the solution\".")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="Module 5: Developing and Optimizing Neural Networks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="lessons, demos, exercises and where each exercise stands")
+    sub.add_parser("list", help="lessons, demos, exercises and where each exercise stands").set_defaults(handler=cmd_list)
+    sub.add_parser("next", help="the first exercise not yet passed, its goal and what to read first").set_defaults(handler=cmd_next)
 
     run = sub.add_parser("run", help="run a lesson's demos")
     run.add_argument("lesson", help="e.g. 5.1")
     run.add_argument("demo", nargs="?", help="one demo (part of its name), e.g. churn")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--figures", metavar="DIR", help="write figures here instead of the lesson's figures/")
+    run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser("check", help="grade one exercise file against the rubric")
     check.add_argument("exercise", help="e.g. 5.1.1")
     check.add_argument("--seed", type=int, default=0)
-    check.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before the run is stopped")
+    check.add_argument("--timeout", type=float, default=grader.DEFAULT_TIMEOUT, help="seconds before the run is stopped")
     check.add_argument("--solution", action="store_true", help="check the reference solution instead")
+    check.set_defaults(handler=cmd_check)
 
-    grade = sub.add_parser("grade", help="grade every exercise: scoreboard, JUnit XML, JSON")
-    grade.add_argument("--solutions", action="store_true", help="grade the reference solutions")
-    grade.add_argument("--root", metavar="DIR", help="a course copy to grade (a student's), default: this one")
-    grade.add_argument("--only", nargs="+", metavar="ID", help="lessons or exercises, e.g. 5.1 5.2.3")
-    grade.add_argument("--out", default="grades", metavar="DIR", help="where junit.xml and grades.json go")
-    grade.add_argument("--seed", type=int, default=0)
-    grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per exercise")
+    hint = sub.add_parser("hint", help="the next hint level for an exercise")
+    hint.add_argument("exercise", help="e.g. 5.1.1")
+    hint.add_argument("--level", type=int, help="show this level (1 = the idea)")
+    hint.set_defaults(handler=cmd_hint)
+
+    solution = sub.add_parser("solution", help="where the reference solution of an exercise is")
+    solution.add_argument("exercise", help="e.g. 5.1.1")
+    solution.set_defaults(handler=cmd_solution)
+
+    grader.add_parser(sub)
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": cmd_list, "run": cmd_run, "check": cmd_check, "grade": cmd_grade}
     try:
-        return handlers[args.command](args)
-    except CourseError as exc:
+        return args.handler(args)
+    except catalog.CatalogError as exc:
         print(f"course: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `course list | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -338,7 +338,7 @@ class Student:
         if self.path is not None and name not in self.trusted:
             code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__init__", None), "__code__", None)
             where = getattr(code, "co_filename", None)
-            if where is not None and Path(where).resolve() != self.path.resolve():
+            if where is not None and Path(where).resolve() != self.path.resolve() and _is_reference(Path(where)):
                 raise SolutionUsed(name, f"defined in {Path(where).name}, not in {self.path.name}",
                                    "write the function in the exercise file itself")
         with guard.student_code(self.path) as log:
@@ -358,6 +358,13 @@ class Student:
                 raise SolutionUsed(name, what, guard.SOLUTION_RULE)
             raise RuleBroken(name, f"it called {what}", guard.RULE)
         return result
+
+
+def _is_reference(path: Path) -> bool:
+    """A reference solution or a file of the rubric."""
+    from data import guard
+
+    return bool(guard._SOLUTION_FILE.match(path.name)) or catalog.TESTS in Path(path).resolve().parents
 
 
 @dataclass
@@ -400,8 +407,13 @@ class Part:
 class Exercise:
     """A v2 exercise: the functions the student writes and the rubric's parts that grade them."""
 
-    def __init__(self, ex_id: str, functions: tuple[str, ...], parts: list[Part]):
-        self.ex_id, self.functions, self.parts = ex_id, tuple(functions), list(parts)
+    def __init__(self, ex_id: str, functions: tuple[str, ...], parts: list[Part] | None = None, *,
+                 targets: dict[str, float] | None = None):
+        self.ex_id, self.functions, self.parts = ex_id, tuple(functions), list(parts or [])
+        self.targets = dict(targets or {})  # what the docstring must state, as the rubric checks it
+
+    def target(self, name: str) -> float:
+        return self.targets[name]
 
     def part(self, name: str, points: float):
         """Decorator: add a part to this exercise."""

