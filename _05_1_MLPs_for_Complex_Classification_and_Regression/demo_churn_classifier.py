@@ -26,8 +26,10 @@ from coursekit.training import fit_early_stopping, predict  # noqa: E402
 # The data: 7,043 real customers, 26.5% of whom left. `prepare_churn` splits 60/20/20
 # (stratified) and fits the scaler and one-hot encoder on the training rows only.
 churn = data.prepare_churn()
-print(f"train/val/test rows: {len(churn.y_train)}/{len(churn.y_val)}/{len(churn.y_test)}; "
-      f"input width after preprocessing: {churn.n_features}; churn rate {churn.y_train.mean():.3f}")
+n_rows = len(churn.y_train) + len(churn.y_val) + len(churn.y_test)
+print(f"{n_rows:,} customers, {len(data.churn.FEATURES)} raw features; train/val/test rows: "
+      f"{len(churn.y_train):,}/{len(churn.y_val):,}/{len(churn.y_test):,}; input width after preprocessing: "
+      f"{churn.n_features}; churn rate {churn.y_train.mean():.3f}")
 
 # %%
 # The network: two hidden ReLU layers and one sigmoid output (the probability of churn).

@@ -23,7 +23,8 @@ from coursekit.training import fast_fit, predict  # noqa: E402
 
 # %%
 digits = data.prepare_digits()
-print(f"images: {len(digits.y_train)} train / {len(digits.y_val)} val / {len(digits.y_test)} test, "
+print(f"{len(digits.y_train) + len(digits.y_val) + len(digits.y_test):,} images: "
+      f"{len(digits.y_train):,} train / {len(digits.y_val)} val / {len(digits.y_test)} test, "
       f"{digits.n_features} pixels each; labels are integers {sorted(set(digits.y_train.tolist()))}")
 
 

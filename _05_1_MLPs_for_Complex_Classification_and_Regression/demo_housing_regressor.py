@@ -27,8 +27,10 @@ from coursekit.training import fast_fit, predict  # noqa: E402
 # 2,925 sales (the 5 houses over 4,000 sq ft removed, as the data's author advises); the inputs are
 # imputed, sizes log-scaled, standardised and one-hot encoded -- all fit on the training split only.
 houses = data.prepare_housing()
-print(f"train/val/test rows: {len(houses.y_train)}/{len(houses.y_val)}/{len(houses.y_test)}; "
-      f"input width: {houses.n_features}")
+n_rows = len(houses.y_train) + len(houses.y_val) + len(houses.y_test)
+print(f"{n_rows:,} sales, {len(data.housing.FEATURES)} raw features; train/val/test rows: "
+      f"{len(houses.y_train):,}/{len(houses.y_val):,}/{len(houses.y_test):,}; input width after preprocessing: "
+      f"{houses.n_features}")
 
 # %%
 # Why log-scale sizes: standardised as they are, the largest lot would sit far above the mean.

@@ -5,7 +5,9 @@ point or with thousands separators (0.845, $20,351, 26.5%, 4.6e-5) is a measurem
 of the folder prints it with the default seed. A number belongs to the demo named last before it
 (``demo_x.py``) in the same section; a number with no demo named before it in its section may be
 printed by any demo of the lesson. Not measurements, and not checked: numbers inside code
-(`` `0.001` ``, fenced blocks), in link targets, and in the "Exercises" section (targets).
+(`` `0.001` ``, fenced blocks), in link targets, after "lesson", "exercise" or "section" (5.2, 5.1.3
+are names), written "~222.6" (a timing or other machine-dependent measurement that no rerun
+reproduces exactly), and in the "Exercises" section (targets).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import dataclass
 
 DEMO = re.compile(r"demo_[a-z0-9_]+\.py")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)"
-QUOTED = re.compile(rf"(?<![\w.,])([-\u2212]?)\$?({_NUM})(%?)(?![\w])")
+QUOTED = re.compile(rf"(?<![\w.,~])([-\u2212]?)\$?({_NUM})(%?)(?![\w])")
 PRINTED = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?")
 EXEMPT_SECTIONS = re.compile(r"^#+\s*(exercises?)\b", re.I)
+REFERENCE = re.compile(r"(lesson|lessons|exercise|exercises|section|sections|python|version|v)\s*$", re.I)
 
 
 @dataclass
@@ -58,7 +61,8 @@ def quotes(readme: str) -> list[Quote]:
         # demo names inside inline code count as names; other inline code is not prose
         events = [(m.start(), "demo", m.group(0)) for m in DEMO.finditer(line)]
         prose = re.sub(r"`[^`]*`", lambda m: " " * len(m.group(0)), line)
-        events += [(m.start(), "num", m) for m in QUOTED.finditer(prose)]
+        events += [(m.start(), "num", m) for m in QUOTED.finditer(prose)
+                   if not REFERENCE.search(prose[:m.start()])]  # "lesson 5.2", "exercise 5.1.3" name, not measure
         for _, kind, item in sorted(events, key=lambda e: e[0]):
             if kind == "demo":
                 demo = item
