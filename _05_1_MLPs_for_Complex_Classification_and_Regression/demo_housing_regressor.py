@@ -90,9 +90,11 @@ axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("MSE of log price")
 axes[0].set_title("64-32 MLP, no penalty")
 axes[0].legend()
+top = max(truth.max(), *(pred.max() for pred in preds.values())) / 1000  # the same scale for both models
 for ax, (name, pred) in zip(axes[1:], preds.items()):
     ax.scatter(truth / 1000, pred / 1000, s=8, alpha=0.5)
-    top = max(truth.max(), pred.max()) / 1000
+    ax.set_xlim(0, top * 1.03)
+    ax.set_ylim(0, top * 1.03)
     ax.plot([0, top], [0, top], color="grey", linestyle="--", label="perfect")
     ax.set_title(f"{name}: predicted vs actual (test)")
     ax.set_xlabel("actual price ($1000)")
