@@ -27,6 +27,7 @@ args = coursekit.script_args(__doc__)
 churn = data.prepare_churn()
 EPOCHS = 6
 BATCH_SIZES = [8, 32, 128, 512, 2048]
+print(f"{len(churn.X_train):,} training rows, {EPOCHS} epochs per batch size")
 
 
 class EpochTimer(keras.callbacks.Callback):

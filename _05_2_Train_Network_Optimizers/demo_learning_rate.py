@@ -53,6 +53,12 @@ for lr in rates:
     sweep.append(val_loss)
     print(f"Adam lr={lr:g}: val loss after {SWEEP_EPOCHS} epochs {val_loss:.3f}")
 
+# The baseline the sweep is compared with: predict the training churn rate for every validation customer.
+churn_rate = float(np.mean(churn.y_train))
+y_val = np.asarray(churn.y_val, dtype=float)
+baseline = -float(np.mean(y_val * np.log(churn_rate) + (1 - y_val) * np.log(1 - churn_rate)))
+print(f"predict the training churn rate ({churn_rate:.1%}) for everyone: val loss {baseline:.3f}")
+
 # %%
 # Schedules. A callback records the rate the optimizer used in each epoch.
 

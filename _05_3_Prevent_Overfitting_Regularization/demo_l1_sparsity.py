@@ -55,6 +55,8 @@ for label, reg in [("none", None), ("L2 0.01", keras.regularizers.L2(0.01)), ("L
     print(f"{label:<12} {auc:>8.4f} {np.mean(np.abs(W) < 0.01):>9.2f} {ratio:>18.3f} {int(np.sum(top >= n_real)):>16}")
     if label == "L1 0.01":
         print("  inputs L1 keeps (10 most important):", ", ".join(names[i] for i in top))
+        print(f"  noise / mean importance of all {n_real} real inputs: "
+              f"{importance[n_real:].mean() / importance[:n_real].mean():.3f}")
 
 # %% [markdown]
 # Left: all first-layer weights. Right: the mean |weight| per input, real features in blue,

@@ -140,3 +140,13 @@ ax.set(xlabel="decision threshold on P(churn)", ylabel="score on the validation 
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
 coursekit.save_figure(fig, "churn_threshold_sweep", __file__)
+
+# %%
+# The training history the MLP's weights were picked from
+# -------------------------------------------------------
+# 40 epochs without stopping early, then restored to the epoch with the lowest validation loss.
+val_loss, train_loss = trained.history["val_loss"], trained.history["loss"]
+best_epoch = int(np.argmin(val_loss)) + 1  # Keras numbers epochs from 1
+print(f"MLP history ({len(val_loss)} epochs): validation loss lowest at epoch {best_epoch} "
+      f"({val_loss[best_epoch - 1]:.4f}), {val_loss[-1]:.4f} at the end; training loss "
+      f"{train_loss[best_epoch - 1]:.4f} at epoch {best_epoch}, {train_loss[-1]:.4f} at the end")

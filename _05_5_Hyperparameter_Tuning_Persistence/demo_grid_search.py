@@ -64,7 +64,8 @@ table = pd.DataFrame({
     "rank": res["rank_test_score"],
 }).sort_values("rank")
 print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-print("best_score_ (negative MSE):", f"{search.best_score_:.5f}", "-> CV RMSE", f"{np.sqrt(-search.best_score_):.4f}")
+print("best_score_ (negative MSE):", f"{search.best_score_:.5f}", "-> CV MSE", f"{-search.best_score_:.5f}",
+      "-> CV RMSE", f"{np.sqrt(-search.best_score_):.4f}")
 print("best parameters:", search.best_params_)
 test_rmse = np.sqrt(mean_squared_error(y_test, search.predict(X_test)))
 print(f"refit best pipeline, test RMSE (log price): {test_rmse:.4f}")

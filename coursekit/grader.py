@@ -27,12 +27,22 @@ DEFAULT_TIMEOUT = 120.0  # seconds per exercise; a solution's budget is 15 s
 NOT_ATTEMPTED = "not attempted"
 
 
+_PRELOADED = False  # True once preload() has imported TensorFlow in this process (and no op has run)
+
+
 def _can_fork() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    """Fork only from a process whose TensorFlow was imported by preload() and never used: a process
+    that has run TensorFlow ops holds thread pools a forked child cannot use (pytest, a notebook)."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return False
+    return _PRELOADED or "tensorflow" not in sys.modules
 
 
 def preload() -> None:
     """Import what every grading process needs, once, before forking (imports only: no TF op runs)."""
+    global _PRELOADED
+    if "tensorflow" in sys.modules and not _PRELOADED:
+        return  # imported (and maybe used) by someone else: grading processes are started fresh instead
     import coursekit  # noqa: F401  (sets TensorFlow's quiet environment first)
     import keras  # noqa: F401
     import pytest  # noqa: F401
@@ -41,6 +51,8 @@ def preload() -> None:
     import tensorflow  # noqa: F401
 
     import data  # noqa: F401
+
+    _PRELOADED = True
 
 
 def _pytest_args(ex_id: str, *, solutions: bool, root: Path, seed: int, timeout: float, workdir: Path) -> list[str]:

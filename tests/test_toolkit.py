@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -117,7 +119,7 @@ STUDENT_ANSWERS = {
 }
 
 
-def test_grade_survives_hangs_crashes_and_exceptions(tmp_path, capsys):
+def test_grade_survives_hangs_crashes_and_exceptions(tmp_path):
     """One exercise hanging, crashing or raising never stops the grading of the others."""
     student = tmp_path / "student"
     for ex_id, body in STUDENT_ANSWERS.items():
@@ -126,8 +128,11 @@ def test_grade_survives_hangs_crashes_and_exceptions(tmp_path, capsys):
         stub = rubric.exercise_file(ex_id, "exercise").read_text()
         target.write_text(stub if body is None else stub.split("\ndef ", 1)[0] + "\n" + textwrap.dedent(body))
     out = tmp_path / "grades"
-    code = cli.main(["grade", "--root", str(student), "--only", *STUDENT_ANSWERS, "--timeout", "8", "--out", str(out)])
-    assert code == 1
+    # as an instructor runs it: a fresh `course` process (on Linux its grading processes are forked from it)
+    proc = subprocess.run([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(student), "--only",
+                           *STUDENT_ANSWERS, "--timeout", "8", "--out", str(out)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     verdicts = {v["id"]: v for v in json.loads((out / "grades.json").read_text())["exercises"]}
     assert verdicts["5.1.1"]["status"] == "timeout"
     assert verdicts["5.1.2"]["status"] == "crashed"
@@ -138,8 +143,23 @@ def test_grade_survives_hangs_crashes_and_exceptions(tmp_path, capsys):
     assert verdicts["5.2.1"]["status"] == "not attempted" and verdicts["5.2.1"]["wall_seconds"] == 0
     junit = (out / "junit.xml").read_text()
     assert junit.count("<testsuite ") == 5
-    board = capsys.readouterr().out
-    assert "0/5 exercises correct" in board
+    assert "0/5 exercises correct" in proc.stdout
+
+
+def test_grading_without_fork_starts_fresh_processes(tmp_path):
+    """In a process that has used TensorFlow (this one), grading starts `python -m pytest` processes
+    instead of forking (the path every non-Linux platform takes)."""
+    from coursekit import grader
+
+    assert not grader._can_fork()
+    student = tmp_path / "student"
+    target = rubric.exercise_file("5.1.3", "exercise", student)
+    target.parent.mkdir(parents=True)
+    stub = rubric.exercise_file("5.1.3", "exercise").read_text()
+    target.write_text(stub.split("\ndef ", 1)[0] + "\n" + textwrap.dedent(STUDENT_ANSWERS["5.1.3"]))
+    verdict = grader.grade_one("5.1.3", solutions=False, root=student, seed=0, timeout=60, workdir=tmp_path / "w")
+    assert verdict["status"] == "incorrect", verdict
+    assert any("shapes do not match" in c["measured"] for c in verdict["checks"])
 
 
 def test_check_reports_a_stub_as_not_attempted_and_next_points_to_it(tmp_path, monkeypatch, capsys):
