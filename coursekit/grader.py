@@ -251,7 +251,10 @@ def print_scoreboard(verdicts: list[dict]) -> None:
         print(f"{v['id']:<9} {v['status']:<17} {pts:>9} {v.get('wall_seconds', 0):>7.1f} "
               f"{(f'{run_s:.1f}' if run_s is not None else '-'):>6} {(f'{peak:.0f}' if peak else '-'):>8}  {detail}")
     correct = sum(v["status"] == "correct" for v in verdicts)
-    print(f"\n{correct}/{len(verdicts)} exercises correct" + (f", {scored:g}/{possible:g} points" if possible else ""))
+    scored_on = sum(bool(v.get("max_points")) for v in verdicts)
+    points = f", {scored:g}/{possible:g} points on the {scored_on} exercises that were graded" if possible else ""
+    untried = sum(v["status"] == NOT_ATTEMPTED for v in verdicts)
+    print(f"\n{correct}/{len(verdicts)} exercises correct{points}" + (f"; {untried} not attempted" if untried else ""))
 
 
 def write_junit(verdicts: list[dict], path: Path) -> None:

@@ -110,7 +110,7 @@ class RunCache:
         elif status == "error":
             info.update(status=rubric.INCORRECT, message=f"run() raised {type(value).__name__}: {value}")
         if node is not None:
-            node.user_properties.append(("course_result", info))
+            node.user_properties.append(("course_result", json.dumps(info, default=str)))
         if status == "todo":
             pytest.fail(f"{ex_id} not attempted: {value}", pytrace=False)
         if status == "error":
@@ -144,7 +144,7 @@ def record_verdict(request):
 
     def record(verdict: rubric.Verdict) -> rubric.Verdict:
         info = verdict.as_dict()
-        request.node.user_properties.append(("course_result", info))
+        request.node.user_properties.append(("course_result", json.dumps(info, default=str)))
         for prop in ("status", "points", "max_points"):
             request.node.user_properties.append((prop, info[prop]))  # also in JUnit XML
         return verdict
@@ -161,9 +161,9 @@ def graded(run_cache, request, record_verdict):
         path = run_cache.path(exercise.ex_id)
         start = time.perf_counter()
         verdict = exercise.grade(exercise.load(path), run_cache.seed)
-        request.node.user_properties.append(("course_result", {
+        request.node.user_properties.append(("course_result", json.dumps({
             "id": exercise.ex_id, "file": str(path), "run_seconds": round(time.perf_counter() - start, 2),
-            "peak_rss_mb": _peak_mb()}))
+            "peak_rss_mb": _peak_mb()})))
         return record_verdict(verdict)
 
     return grade
@@ -212,6 +212,8 @@ def pytest_runtest_logreport(report):
     if config is None or report.when != "call":
         return
     for name, value in report.user_properties:
+        if name in ("course_result", "course_demo") and isinstance(value, str):
+            value = json.loads(value)  # JSON in the report (and in JUnit XML), a dict here
         if name == "course_result":
             config.course_results.setdefault(value["id"], {"id": value["id"]}).update(value)
         elif name == "course_demo":

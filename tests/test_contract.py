@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
 import runpy
 import sys
@@ -187,7 +188,7 @@ def test_demos_run_write_figures_and_print_every_number_the_lesson_quotes(lesson
         figures.mkdir()
         text, seconds = _run_demo(demo, figures, monkeypatch)
         outputs[demo.name] = text
-        request.node.user_properties.append(("course_demo", {"name": _rel(demo), "seconds": seconds}))
+        request.node.user_properties.append(("course_demo", json.dumps({"name": _rel(demo), "seconds": seconds})))
         made = sorted(p.name for p in figures.glob("*.png"))
         if not made:
             problems.append(f"{_rel(demo)} wrote no figure")

@@ -202,7 +202,8 @@ def _architecture(student, ctx, v):
     if not (_is_model(v, "network", model) and _is_compiled(v, "network", model)):
         return
     widths = [layer.units for layer in dense_layers(model)[:-1]]
-    v.equal("hidden widths", widths, [WIDTH_5_1_2] * DEPTH_5_1_2,
+    shown = f"{len(widths)} x {widths[0]}" if widths and len(set(widths)) == 1 else str(widths)
+    v.check("hidden widths", widths == [WIDTH_5_1_2] * DEPTH_5_1_2, shown, f"{DEPTH_5_1_2} x {WIDTH_5_1_2}",
             f"keep the depth and width of the task ({DEPTH_5_1_2} hidden layers of {WIDTH_5_1_2} units): change how "
             "the layers compute, not how many there are")
     acts = hidden_nonlinearities(model)
