@@ -370,7 +370,8 @@ def _price(student, ctx, v):
     # $13,653-14,878, log RMSE 0.116-0.128 (ridge $20,972). A 64-32 network without a penalty: $25,576-29,728.
     v.at_most("test_rmse_dollars", np.sqrt(mean_squared_error(dollars_true, dollars_pred)), EX_5_1_4.target("test RMSE in dollars"),
               "1,755 houses and 261 inputs: a large network memorises the training sales. Watch the validation loss; "
-              "a smaller network or a weight penalty generalises better")
+              "a smaller network or a weight penalty generalises better. An output that starts at 0, far from the "
+              "mean log price (about 12), has to be dragged there by the weights, which fights a penalty")
     v.at_most("test_rmse_log", np.sqrt(mean_squared_error(houses.y_test, log_pred)), EX_5_1_4.target("test RMSE in log price"),
               "the network learns log prices; its error on that scale is what the loss minimised")
     v.metric("test_mae_dollars", mean_absolute_error(dollars_true, dollars_pred))
