@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from . import catalog, grader, state
+from .selfcheck import print_checks
 
 REPO = catalog.REPO
 HINTS = catalog.TESTS / "hints"
@@ -112,18 +113,6 @@ def cmd_run(args) -> int:
     return 1 if failed else 0
 
 
-def _print_checks(verdict: dict) -> None:
-    for check in verdict.get("checks", []):
-        mark = "  ok  " if check["ok"] else "  FAIL"
-        print(f"{mark} {check['name']}: measured {check['measured']}, expected {check['expected']}")
-        if not check["ok"]:
-            print(f"         hint: {check['hint']}")
-    graded = {c["name"] for c in verdict.get("checks", [])}
-    extra = {k: v for k, v in verdict.get("metrics", {}).items() if k not in graded}
-    if extra:
-        print("  also measured: " + ", ".join(f"{k} {v:.4g}" for k, v in extra.items()))
-
-
 def cmd_check(args) -> int:
     _require_rubric()
     ex_id = catalog.require(args.exercise)
@@ -132,7 +121,7 @@ def cmd_check(args) -> int:
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
         verdict = grader.grade_one(ex_id, solutions=args.solution, root=REPO, seed=args.seed,
                                    timeout=args.timeout, workdir=Path(tmp))
-    _print_checks(verdict)
+    print_checks(verdict)
     if not args.solution:
         state.record_verdicts([verdict])
     status = verdict["status"]

@@ -33,20 +33,23 @@ def load_rubric(lesson_id: str):
     return module
 
 
-def print_verdict(verdict) -> None:
-    """Each check (measured vs expected, a hint for what failed), the other measured numbers, the points."""
-    graded = {c.name for c in verdict.checks}
-    for c in verdict.checks:
-        mark = "  ok  " if c.ok else "  FAIL"
-        print(f"{mark} {c.name}: measured {c.measured}, expected {c.expected}")
-        if not c.ok:
-            print(f"         hint: {c.hint}")
-    extra = {k: v for k, v in verdict.metrics.items() if k not in graded}
+def print_checks(verdict: dict) -> None:
+    """Each check (measured vs expected, a hint for what failed) and the other measured numbers, from
+    a verdict as a dict (``Verdict.as_dict()``, or what ``course check`` reads back from the grader)."""
+    checks = verdict.get("checks", [])
+    for check in checks:
+        mark = "  ok  " if check["ok"] else "  FAIL"
+        print(f"{mark} {check['name']}: measured {check['measured']}, expected {check['expected']}")
+        if not check["ok"]:
+            print(f"         hint: {check['hint']}")
+    graded = {c["name"] for c in checks}
+    extra = {k: v for k, v in verdict.get("metrics", {}).items() if k not in graded}
     if extra:
-        print("  also measured: " + ", ".join(f"{k} {v:.4g}" for k, v in extra.items()))
-    scored, possible = verdict.points()
-    print(f"\n{verdict.ex_id}: {verdict.status.upper()} ({scored:g}/{possible:g} points)"
-          + (f" -- {verdict.message}" if verdict.message else ""))
+        print("  also measured: " + ", ".join(f"{k} {_num(v)}" for k, v in extra.items()))
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def main(path: str, argv=None) -> int:
@@ -61,7 +64,10 @@ def main(path: str, argv=None) -> int:
     exercise = rubric_module.EXERCISES[ex_id]
     print(f"Exercise {ex_id}: the rubric's harness on {Path(path).name} (seed {args.seed})\n", flush=True)
     verdict = exercise.grade(exercise.load(Path(path)), args.seed)
-    print_verdict(verdict)
+    print_checks(verdict.as_dict())
+    scored, possible = verdict.points()
+    print(f"\n{ex_id}: {verdict.status.upper()} ({scored:g}/{possible:g} points)"
+          + (f" -- {verdict.message}" if verdict.message else ""))
     if verdict.status == "correct":
         print(f"Record it with `course check {ex_id}`; then `course next`.")
     elif verdict.status == "not attempted":
