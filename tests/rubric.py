@@ -455,6 +455,10 @@ class Exercise:
                 v.check(f"{exc.function} runs", False, exc.measured, "a result", exc.hint)
             except Missing:
                 pass  # an earlier part failed to produce what this one grades; that failure is reported
+            except Exception as exc:  # noqa: BLE001 -- what the student returned could not be measured
+                v.check(f"{part.name}: measurable", False, f"{type(exc).__name__}: {_short(exc)}",
+                        "results the rubric can measure", "return what the function's docstring describes "
+                        "(a compiled keras.Model, an array of the stated shape, a dict with the stated keys)")
         v._part = ""
         return v
 

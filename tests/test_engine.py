@@ -142,3 +142,15 @@ def test_a_file_that_does_not_import_fails_every_call_with_the_error(tmp_path):
     verdict = EX_5_1_1.grade(_student(tmp_path, "import not_a_module_anywhere\n"), 0, only=["counting weights"])
     assert verdict.status == rubric.INCORRECT
     assert "does not import" in verdict.failures[0].measured
+
+
+def test_a_function_that_returns_the_wrong_kind_of_thing_fails_a_check_not_the_grader(tmp_path):
+    body = COUNT + "def build_deep(n_features):\n    return 'a model'\n" + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["deep network"])
+    assert verdict.failed_names() == ["deep is a Keras model"], verdict.report()
+    body = "def count_params(n_inputs, hidden, n_outputs=1):\n    return None\n" + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
+    assert verdict.failed_names() == ["count_params matches Keras"], verdict.report()
+    body = "def count_params(n_inputs, hidden, n_outputs=1):\n    return np.array([1, 2])\n" + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
+    assert verdict.failed_names() == ["counting weights: measurable"], verdict.report()
