@@ -275,6 +275,87 @@ def solution_references(source: str) -> list[str]:
     return found
 
 
+class Tampered(StudentFailure):
+    """Student code changed a library function the rubric measures with."""
+
+
+TAMPER_RULE = ("the rubric measures with numpy, scikit-learn, Keras and the course's own code: an exercise may "
+               "use them but not replace their functions")
+
+
+# Modules (and the classes in them) whose functions the rubric measures with: student code that
+# replaces one (``np.mean = ...``, ``keras.Model.predict = ...``, a swapped ``__code__``) would change
+# the grade without changing the work.
+WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "sklearn.metrics", "sklearn.metrics._ranking",
+                   "sklearn.metrics._regression", "sklearn.metrics._classification", "sklearn.linear_model",
+                   "keras", "keras.layers", "keras.losses", "keras.src.models.model", "keras.src.models.sequential",
+                   "keras.src.trainers.trainer", "keras.src.backend.tensorflow.trainer", "keras.src.layers.core.dense",
+                   "coursekit", "coursekit.training", "coursekit.seeding", "data", "data.prepare", "data.guard", "rubric")
+
+
+def _watchable(name: str, obj) -> bool:
+    """Functions, classes and methods; not data (flags and caches change legitimately)."""
+    if name.startswith("__") or isinstance(obj, type(sys)):
+        return False
+    return callable(obj) or isinstance(obj, (staticmethod, classmethod, property))
+
+
+class _Integrity:
+    """A snapshot of the watched modules and classes; ``changed()`` names what differs and puts it back."""
+
+    def __init__(self):
+        self.entries = []  # (owner name, attribute, owner, object, its __code__ or None)
+        self.classes = []  # (name, class, its own attribute names): a method added later shadows an inherited one
+        for name in WATCHED_MODULES:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            for attr, obj in list(vars(module).items()):
+                if not _watchable(attr, obj):
+                    continue
+                self.entries.append((name, attr, module, obj, getattr(obj, "__code__", None)))
+                if inspect.isclass(obj) and getattr(obj, "__module__", "").startswith(name.split(".")[0]):
+                    self.classes.append((f"{name}.{attr}", obj, set(vars(obj))))
+                    for key, member in list(vars(obj).items()):
+                        if _watchable(key, member):
+                            self.entries.append((f"{name}.{attr}", key, obj, member, getattr(member, "__code__", None)))
+
+    def changed(self) -> list[str]:
+        found = []
+        for owner_name, attr, owner, obj, code in self.entries:
+            now = owner.__dict__.get(attr, _MISSING)
+            swapped = code is not None and getattr(obj, "__code__", None) is not code
+            if now is obj and not swapped:
+                continue
+            found.append(f"{owner_name}.{attr}")
+            try:  # put it back, so nothing graded after this student is affected
+                if swapped:
+                    obj.__code__ = code
+                if now is not obj:
+                    setattr(owner, attr, obj)
+            except (AttributeError, TypeError):
+                pass
+        for name, cls, keys in self.classes:
+            for key in set(vars(cls)) - keys:
+                if _watchable(key, vars(cls)[key]):
+                    found.append(f"{name}.{key}")
+                    try:
+                        delattr(cls, key)
+                    except (AttributeError, TypeError):
+                        pass
+        return found
+
+
+_MISSING = object()
+_BASELINE: list[_Integrity] = []
+
+
+def _integrity() -> _Integrity:
+    if not _BASELINE:
+        _BASELINE.append(_Integrity())
+    return _BASELINE[0]
+
+
 class Student:
     """One exercise file's functions, called by the rubric under the rules.
 
@@ -283,9 +364,10 @@ class Student:
     """
 
     def __init__(self, ex_id: str, module, path: Path | None = None, *, untouched: bool = False,
-                 uses_solution: str = "", trusted: tuple[str, ...] = ()):
+                 uses_solution: str = "", tampered: str = "", trusted: tuple[str, ...] = ()):
         self.ex_id, self.module, self.path = ex_id, module, path
         self.untouched, self.uses_solution, self.trusted = untouched, uses_solution, set(trusted)
+        self.tampered = tampered
 
     @classmethod
     def load(cls, ex_id: str, path: Path, stub: Path | None = None) -> "Student":
@@ -297,6 +379,7 @@ class Student:
         if stub is not None and path.resolve() != Path(stub).resolve() and not path.exists():
             raise FileNotFoundError(f"no such exercise file: {path}")
         untouched = stub is not None and catalog.untouched(path, stub)
+        baseline = _integrity()  # the libraries as they are before any student code runs
         refs = solution_references(path.read_text(errors="replace"))
         if refs:
             return cls(ex_id, None, path, uses_solution=f"{path.name} refers to {refs[0]}")
@@ -312,6 +395,9 @@ class Student:
         used = [what for kind, what in log if kind == "UsesSolution"]
         if used:
             return cls(ex_id, None, path, uses_solution=f"importing {path.name} {used[0]}")
+        changed = baseline.changed()
+        if changed:
+            return cls(ex_id, None, path, tampered=f"importing {path.name} replaced {', '.join(changed[:3])}")
         return cls(ex_id, module, path)
 
     def replaced(self, **functions) -> "Student":
@@ -353,6 +439,9 @@ class Student:
             except Exception as exc:  # noqa: BLE001
                 raise StudentFailure(name, f"raised {type(exc).__name__}: {_short(exc)}",
                                      f"{name}() must run without errors on the arguments the exercise describes") from None
+        changed = _integrity().changed()
+        if changed:
+            raise Tampered(name, f"replaced {', '.join(changed[:3])}", TAMPER_RULE)
         for kind, what in log:
             if kind == "UsesSolution":
                 raise SolutionUsed(name, what, guard.SOLUTION_RULE)
@@ -433,6 +522,9 @@ class Exercise:
         if student.untouched:
             v.outcome, v.message = NOT_ATTEMPTED, "every function of the exercise is still a TODO"
             return v
+        if student.tampered:
+            v.outcome, v.message = INCORRECT, f"{student.tampered}: {TAMPER_RULE}"
+            return v
         ctx = Context(seed)
         unknown = set(only or []) - {p.name for p in self.parts}
         if unknown:
@@ -445,6 +537,9 @@ class Exercise:
                 part.run(student, ctx, v)
             except SolutionUsed as exc:
                 v.outcome, v.message = USES_SOLUTION, f"{exc.function}: {exc.measured}"
+                return v
+            except Tampered as exc:
+                v.outcome, v.message = INCORRECT, f"{exc.function} {exc.measured}: {TAMPER_RULE}"
                 return v
             except Todo as exc:
                 v.check(f"{exc.function} is written", False, exc.measured, "your code", exc.hint)

@@ -154,3 +154,29 @@ def test_a_function_that_returns_the_wrong_kind_of_thing_fails_a_check_not_the_g
     body = "def count_params(n_inputs, hidden, n_outputs=1):\n    return np.array([1, 2])\n" + SHALLOW_TODO
     verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
     assert verdict.failed_names() == ["counting weights: measurable"], verdict.report()
+
+
+@pytest.mark.parametrize("where, body", [
+    ("at import", "import sklearn.metrics._ranking as r\nr.roc_auc_score = lambda *a, **k: 0.99\n" + COUNT),
+    ("at import", "np.sqrt = lambda x: 0.0\n" + COUNT),
+    ("in a call", COUNT.replace("    widths =", "    import coursekit.training\n"
+                                "    coursekit.training.predict.__code__ = (lambda model, X, batch_size=0: X[:, 0]).__code__\n"
+                                "    widths =")),
+    ("in a call", COUNT.replace("    widths =", "    keras.Model.predict = lambda self, x, **k: np.ones((len(x), 1))\n    widths =")),
+])
+def test_code_that_replaces_what_the_rubric_measures_with_is_incorrect_and_undone(tmp_path, where, body):
+    import numpy as np
+    import sklearn.metrics
+
+    verdict = EX_5_1_1.grade(_student(tmp_path, body + SHALLOW_TODO), 0, only=["counting weights"])
+    assert verdict.status == rubric.INCORRECT and "replaced" in verdict.message, verdict.report()
+    assert verdict.points()[0] == 0
+    # everything is put back for whatever is graded next
+    assert np.sqrt(4.0) == 2.0
+    assert sklearn.metrics.roc_auc_score([0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8]) == 1.0
+    assert sklearn.metrics.roc_auc_score([0, 1, 0, 1], [0.9, 0.1, 0.8, 0.2]) == 0.0
+    import keras
+
+    import coursekit.training
+    assert "lambda" not in keras.Model.predict.__qualname__
+    assert coursekit.training.predict.__code__.co_name == "predict"
