@@ -104,6 +104,14 @@ def _train_or_fail(v, name, model, *args, **kwargs) -> bool:
                        "the output layer and the loss must match the targets' format")
 
 
+def _mlp(n_features, hidden, out_units=1, out_act="sigmoid", act="relu", loss="binary_crossentropy", init="glorot_uniform"):
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(w, activation=act, kernel_initializer=init) for w in hidden]
+    model = keras.Sequential(layers + [keras.layers.Dense(out_units, activation=out_act)])
+    model.compile(keras.optimizers.Adam(1e-3), loss)
+    return model
+
+
 # --------------------------------------------------------------------------- 5.1.1 depth vs width
 
 
@@ -166,9 +174,14 @@ def _deep(student, ctx, v):
 def _shallow(student, ctx, v):
     _design(student, ctx, v, "shallow", lambda n: n == 1, "== 1")
     if "val_auc_deep" in v.metrics and "val_auc_shallow" in v.metrics:
-        v.metric("logistic_regression_test_auc", roc_auc_score(
-            _churn().y_test, LogisticRegression(max_iter=2000).fit(_churn().X_train, _churn().y_train)
-            .predict_proba(_churn().X_test)[:, 1]))
+        v.metric("logistic_regression_test_auc", _logistic_regression_test_auc())
+
+
+@functools.lru_cache(maxsize=None)
+def _logistic_regression_test_auc() -> float:
+    churn = _churn()
+    model = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
+    return roc_auc_score(churn.y_test, model.predict_proba(churn.X_test)[:, 1])
 
 
 # --------------------------------------------------------------------------- 5.1.2 activations where they matter
@@ -187,11 +200,15 @@ def _fit_auc(model, seed) -> tuple[float, float]:
 
 def sigmoid_baseline(n_features: int) -> keras.Model:
     """The network that does not train: 12 sigmoid layers of 16 units, Glorot initialisation."""
-    layers = [keras.Input(shape=(n_features,))]
-    layers += [keras.layers.Dense(WIDTH_5_1_2, activation="sigmoid") for _ in range(DEPTH_5_1_2)]
-    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
-    return model
+    return _mlp(n_features, [WIDTH_5_1_2] * DEPTH_5_1_2, act="sigmoid")
+
+
+@functools.lru_cache(maxsize=None)
+def _sigmoid_baseline_val_auc(seed: int) -> float:
+    """The sigmoid network's validation AUC, trained once per seed and process (it does not depend on
+    the student's work, so the solution and every wrong answer share it)."""
+    coursekit.set_seed(seed)
+    return _fit_auc(sigmoid_baseline(_churn().n_features), seed)[0]
 
 
 @EX_5_1_2.part("the given architecture", points=3)
@@ -217,9 +234,7 @@ def _architecture(student, ctx, v):
 @EX_5_1_2.part("it trains", points=7)
 def _trains(student, ctx, v):
     model = ctx.need("model")
-    coursekit.set_seed(ctx.seed)
-    base_val, base_test = _fit_auc(sigmoid_baseline(_churn().n_features), ctx.seed)
-    v.metric("sigmoid_baseline_val_auc", base_val)
+    v.metric("sigmoid_baseline_val_auc", _sigmoid_baseline_val_auc(ctx.seed))
     coursekit.set_seed(ctx.seed)
     val, test = _fit_auc(model, ctx.seed)
     v.metric("val_auc", val)
@@ -315,8 +330,10 @@ EX_5_1_4 = Exercise("5.1.4", ("regression_errors", "build_price_model"),
 RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
-def ridge_baseline(houses) -> tuple[float, Ridge]:
+@functools.lru_cache(maxsize=None)
+def ridge_baseline() -> tuple[float, Ridge]:
     """Ridge regression with its alpha chosen on the validation split (the test split is not used)."""
+    houses = _housing()
     scores = {a: mean_squared_error(houses.y_val, Ridge(alpha=a).fit(houses.X_train, houses.y_train).predict(houses.X_val))
               for a in RIDGE_ALPHAS}
     alpha = min(scores, key=scores.get)
@@ -363,7 +380,7 @@ def _price(student, ctx, v):
         return
     log_pred = predict(model, houses.X_test)
     dollars_true, dollars_pred = data.to_dollars(houses.y_test), data.to_dollars(log_pred)
-    alpha, ridge = ridge_baseline(houses)
+    alpha, ridge = ridge_baseline()
     v.metric("ridge_alpha", alpha)
     v.metric("ridge_test_rmse_dollars", np.sqrt(mean_squared_error(dollars_true, data.to_dollars(ridge.predict(houses.X_test)))))
     # Measured over seeds 0-4 (solution: 32-16 ReLU with an L2 penalty of 1e-3): RMSE $20,367-21,627, MAE
@@ -394,14 +411,6 @@ def _fails(verdict, check: str, *words: str):
     assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
     hint = failed[check].hint.lower()
     assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
-
-
-def _mlp(n_features, hidden, out_units=1, out_act="sigmoid", act="relu", loss="binary_crossentropy", init="glorot_uniform"):
-    layers = [keras.Input(shape=(n_features,))]
-    layers += [keras.layers.Dense(w, activation=act, kernel_initializer=init) for w in hidden]
-    model = keras.Sequential(layers + [keras.layers.Dense(out_units, activation=out_act)])
-    model.compile(keras.optimizers.Adam(1e-3), loss)
-    return model
 
 
 def test_5_1_1_rejects_a_count_without_biases(reference, seed):
