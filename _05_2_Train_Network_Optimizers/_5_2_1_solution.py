@@ -1,92 +1,67 @@
-"""Exercise 5.2.1 -- Epochs: too few, too many, and early stopping that restores the best epoch.
+"""Exercise 5.2.1 -- Learning rate and batch size under a budget, found with a range test.
 
-Goal: see under- and over-training on the Telco churn table, then let the validation split choose
-the number of epochs with ``keras.callbacks.EarlyStopping(restore_best_weights=True)``.
+Goal: with plain SGD and a budget of 4 epochs in batches of at least 256 rows, bring the churn
+network to a low validation loss by choosing the learning rate and the batch size, and write
+the learning-rate range test that tells you where to look.
+Read first: README.md sections 2 and 4, demo_learning_rate.py
 
-Steps:
-1. ``make_early_stopping(patience)``: an EarlyStopping callback that watches ``val_loss`` (lower is
-   better), waits ``patience`` epochs without improvement, and restores the best epoch's weights.
-2. ``best_epoch(history)``: the 1-based epoch whose ``val_loss`` was lowest in a Keras ``History``.
-3. ``run()`` (given) trains the same network from the same initial weights three times: 1 epoch
-   (too few), ``MAX_EPOCHS`` epochs with no callback (too many), and up to ``MAX_EPOCHS`` epochs
-   with your callback; it reports each one's validation loss and scores the early-stopped model
-   on the test split once.
+The network is fixed (``task_network``: 40 inputs, 32 and 16 ReLU units, one sigmoid output) and
+so is the optimizer: plain SGD, no momentum. The budget: 4 epochs; batches of at least 256 rows
+(say the machine that retrains it every night is only efficient with large batches). Your
+decisions: the learning rate and the batch size. SGD's default rate does not get far in 4
+epochs of large batches; the range test shows which rates make progress and where it blows up.
 
-Targets the grader checks (seeds 0-4):
-- the callback is an EarlyStopping on val_loss with restore_best_weights=True;
-- it stopped before the epoch limit, exactly ``patience`` epochs after the best epoch, and
-  ``best_epoch`` agrees with the history;
-- the early-stopped model's validation loss equals the best epoch's (the weights were restored),
-  is no worse than 1 epoch's and at least 0.02 below the over-trained model's;
-- test ROC AUC of the early-stopped model >= 0.83.
+``lr_range_test`` trains the model it is given for ``steps`` steps of one batch each, raising
+the learning rate geometrically from ``lr_min`` (first step) to ``lr_max`` (last step), and
+returns the rates and the training loss of each step's batch.
 
-Hints: ``keras.callbacks.EarlyStopping(monitor=..., mode=..., patience=..., restore_best_weights=...)``.
-``history.history["val_loss"]`` is a list with one value per epoch; epoch numbers start at 1.
+What the rubric does and measures (you do not write any of it):
+- runs your range test on its own freshly built network from 1e-4 to 10 in 60 steps: the rates
+  must be geometric with those ends, the optimizer must have made 60 updates, the first losses
+  must be the untrained network's and the curve must fall and then blow up;
+- trains the network itself with SGD at your rate and batch size for 4 epochs and measures the
+  validation loss of the best epoch: it must be <= 0.45 (predicting the churn rate for
+  everyone scores about 0.58).
+
+Run this file to see what the rubric measures; ``course check 5.2.1`` records the verdict and
+``course hint 5.2.1`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 import data
-from coursekit.training import predict
 
-MAX_EPOCHS = 30
-PATIENCE = 5
-BATCH_SIZE = 128
+EPOCHS, MIN_BATCH = 4, 256  # the budget
 
 
-def _build(n_features: int) -> keras.Model:
-    """A network big enough to over-fit churn in a few dozen epochs."""
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", steps_per_execution=32)
-    return model
+def task_network(n_features: int) -> keras.Model:
+    """The network of the task (uncompiled); the rubric builds its own copy."""
+    return keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),
+                             keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
 
 
-def make_early_stopping(patience: int) -> keras.callbacks.Callback:
-    """EarlyStopping on val_loss (mode 'min') with the given patience, restoring the best weights."""
-    return keras.callbacks.EarlyStopping(
-        monitor="val_loss", mode="min", patience=patience, restore_best_weights=True
-    )
+def lr_range_test(model: keras.Model, train: data.TrainVal, lr_min: float, lr_max: float, steps: int,
+                  batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train the compiled ``model`` for ``steps`` single-batch steps on training rows, the rate growing
+    geometrically from ``lr_min`` to ``lr_max``; return (rates, losses), one entry per step."""
+    # TODO: one update per rate, recording the loss of the batch it was computed on.
+    rates = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
+    rng = np.random.default_rng(0)
+    losses = []
+    for rate in rates:
+        rows = rng.choice(len(train.X_train), size=batch_size, replace=False)
+        model.optimizer.learning_rate.assign(rate)
+        losses.append(float(model.train_on_batch(train.X_train[rows], train.y_train[rows])))
+    return rates, np.asarray(losses)
 
 
-def best_epoch(history) -> int:
-    """The 1-based epoch with the lowest validation loss in a Keras History."""
-    return int(np.argmin(history.history["val_loss"])) + 1
-
-
-def run(seed: int = 0) -> dict:
-    """Train for 1 epoch, for MAX_EPOCHS epochs, and with early stopping; compare on validation data."""
-    churn = data.prepare_churn()
-    fit = dict(validation_data=(churn.X_val, churn.y_val), batch_size=BATCH_SIZE, verbose=0)
-    result = {"max_epochs": MAX_EPOCHS, "patience": PATIENCE}
-    stop = make_early_stopping(PATIENCE)  # your callback, used for the third run
-    for name, epochs in [("too_few", 1), ("too_many", MAX_EPOCHS)]:
-        coursekit.set_seed(seed)  # the same initial weights and shuffling for every run
-        model = _build(churn.n_features)
-        model.fit(churn.X_train, churn.y_train, epochs=epochs, **fit)
-        result[f"val_loss_{name}"] = model.evaluate(churn.X_val, churn.y_val, batch_size=2048, verbose=0)
-
-    coursekit.set_seed(seed)
-    model = _build(churn.n_features)
-    history = model.fit(churn.X_train, churn.y_train, epochs=MAX_EPOCHS, callbacks=[stop], **fit)
-    result["val_loss_early"] = model.evaluate(churn.X_val, churn.y_val, batch_size=2048, verbose=0)
-    result["epochs_run"] = len(history.epoch)
-    result["best_epoch"] = best_epoch(history)
-    result["test_auc_early"] = roc_auc_score(churn.y_test, predict(model, churn.X_test))
-    result["history"] = history
-    result["callback"] = stop
-    return result
+def choose_settings(train: data.TrainVal) -> dict:
+    """Your settings for the budget: {"learning_rate": float, "batch_size": int}."""
+    # TODO: the rate and the batch size you chose, from the range test and a few trial fits.
+    return {"learning_rate": 0.3, "batch_size": 256}
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Epochs and early stopping on churn", run(args.seed), "5.2.1")
+    coursekit.selfcheck(__file__)

@@ -1,107 +1,85 @@
-"""Exercise 5.2.2 -- Small vs large batches: measured seconds per epoch and the metric.
+"""Exercise 5.2.2 -- Optimizers compared honestly: each at its own rate, over seeds.
 
-Goal: train the same churn network with a small batch (32) and a large one (1024) for the same
-number of epochs, time every epoch with a callback of your own, and compare speed and quality.
-A small batch makes many noisy updates per epoch (slow on a CPU, often a good optimum); a large
-batch makes few, smooth updates (fast per epoch, so it may need more epochs or a larger
-learning rate).
+Goal: rank SGD, SGD with momentum, Nesterov momentum, RMSprop, Adam and AdamW on churn under one
+training budget, with a learning rate chosen for each, and report the ranking with its spread
+over seeds.
+Read first: README.md sections 3 and 4, demo_optimizers.py
 
-Steps:
-1. ``EpochTimer``: a ``keras.callbacks.Callback`` whose ``epoch_seconds`` list gets one entry per
-   epoch -- the wall seconds (``time.perf_counter``) from ``on_epoch_begin`` to ``on_epoch_end``.
-   Start a fresh list in ``on_train_begin``.
-2. ``samples_per_second(n_samples, epoch_seconds)``: throughput of a typical epoch: ``n_samples``
-   divided by the median of ``epoch_seconds`` without the first epoch (the first one also pays
-   for tracing the graph).
-3. ``run()`` (given) trains both models for ``EPOCHS`` epochs with your timer, measures the whole
-   ``fit`` call's wall time too, and scores each model's ROC AUC on validation and test data.
+A comparison that gives every optimizer the same learning rate, or one seed, measures the rate
+and the luck rather than the optimizer. The budget, the same for all: the network of the task
+(``task_network``), 4 epochs of batches of 128 rows, binary cross-entropy; the score of one run
+is the validation loss of its best epoch. Your decisions: the settings of each optimizer (its
+learning rate above all). Your code: the comparison and the ranking.
 
-Targets the grader checks (seeds 0-4):
-- validation and test ROC AUC >= 0.82 for both batch sizes;
-- the timing is real: one positive time per epoch run; the epoch times add up to no more than
-  the whole fit and to at least half of it; the reported samples per second agree with the
-  epoch times; the optimizer made epochs x ceil(4225 / batch) updates.
-(No speed target: seconds depend on the machine. The grader prints them.)
+``compare(make_optimizer, build_model, fit, names, seeds)`` runs, for every name and every seed:
+``coursekit.set_seed(seed)``, ``model = build_model()``, compile it with ``make_optimizer(name)``
+and binary cross-entropy, ``history = fit(model, seed)`` (the budget: it trains and validates),
+and returns {name: [the score of each seed, in the order of ``seeds``]}. ``rank(results)`` turns
+such a dict into a list of (name, mean, lowest, highest) tuples, the lowest mean first.
 
-Hints: ``time.perf_counter()`` is the clock for durations. ``np.median(seconds[1:])``.
-Store the list on ``self`` so ``run()`` can read it after ``fit``.
+What the rubric does and measures (you do not write any of it):
+- makes each optimizer twice: a new object of the right kind each time (one optimizer cannot
+  serve two models), with momentum for "momentum" and "nesterov" and weight decay for "adamw";
+- runs your ``compare`` on all six optimizers and two seeds with its own ``fit``, which records
+  every run: each model must get a new optimizer, and every score you report must be the best
+  validation loss of its run (within 0.0001);
+- from those runs: every optimizer's mean score over the two seeds must be <= 0.47;
+- calls ``rank`` on results it made up and checks the order and the numbers.
+
+Run this file to see what the rubric measures; ``course check 5.2.2`` records the verdict and
+``course hint 5.2.2`` gives a hint.
 """
 
-import math
-import time
-
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
 import numpy as np
-from sklearn.metrics import roc_auc_score
-
-import data
-from coursekit.training import predict
-
-EPOCHS = 12
-BATCH_SIZES = {"small": 32, "large": 1024}
 
 
-def _build(n_features: int) -> keras.Model:
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", steps_per_execution=32)
-    return model
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+EPOCHS, BATCH = 4, 128  # the budget, the same for every optimizer
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall seconds of every epoch in ``self.epoch_seconds``."""
-
-    def on_train_begin(self, logs=None):
-        self.epoch_seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds.append(time.perf_counter() - self._start)
+def task_network(n_features: int) -> keras.Model:
+    """The network of the task (uncompiled); the rubric builds its own copy."""
+    return keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),
+                             keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
 
 
-def samples_per_second(n_samples: int, epoch_seconds: list) -> float:
-    """Training samples per second of a typical epoch (median, first epoch excluded)."""
-    seconds = epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds
-    return n_samples / float(np.median(seconds))
+def make_optimizer(name: str) -> keras.optimizers.Optimizer:
+    """A new optimizer of the kind ``name`` (one of OPTIMIZERS), with the settings you chose."""
+    # TODO: one new optimizer per call, of the named kind, with a rate that suits it on this budget.
+    kinds = {
+        "sgd": lambda: keras.optimizers.SGD(0.1),
+        "momentum": lambda: keras.optimizers.SGD(0.02, momentum=0.9),
+        "nesterov": lambda: keras.optimizers.SGD(0.02, momentum=0.9, nesterov=True),
+        "rmsprop": lambda: keras.optimizers.RMSprop(1e-3),
+        "adam": lambda: keras.optimizers.Adam(3e-3),
+        "adamw": lambda: keras.optimizers.AdamW(3e-3, weight_decay=1e-3),
+    }
+    return kinds[name]()
 
 
-def run(seed: int = 0) -> dict:
-    """Train with batch 32 and batch 1024 for EPOCHS epochs each; return timings and AUCs."""
-    churn = data.prepare_churn()
-    n_train = len(churn.X_train)
-    result = {"n_train": n_train, "epochs": EPOCHS}
-    for name, batch_size in BATCH_SIZES.items():
-        coursekit.set_seed(seed)
-        model = _build(churn.n_features)
-        timer = EpochTimer()
-        start = time.perf_counter()
-        history = model.fit(
-            churn.X_train, churn.y_train, validation_data=(churn.X_val, churn.y_val),
-            epochs=EPOCHS, batch_size=batch_size, callbacks=[timer], verbose=0,
-        )
-        fit_seconds = time.perf_counter() - start
-        result[f"batch_size_{name}"] = batch_size
-        result[f"val_auc_{name}"] = roc_auc_score(churn.y_val, predict(model, churn.X_val))
-        result[f"test_auc_{name}"] = roc_auc_score(churn.y_test, predict(model, churn.X_test))
-        result[f"fit_seconds_{name}"] = fit_seconds
-        result[f"epoch_seconds_{name}"] = list(timer.epoch_seconds)
-        result[f"seconds_per_epoch_{name}"] = float(np.median(timer.epoch_seconds[1:]))
-        result[f"samples_per_second_{name}"] = samples_per_second(n_train, timer.epoch_seconds)
-        result[f"updates_{name}"] = int(model.optimizer.iterations.numpy())
-        result[f"expected_updates_{name}"] = EPOCHS * math.ceil(n_train / batch_size)
-        result[f"history_{name}"] = history
-    return result
+def compare(make_optimizer, build_model, fit, names, seeds) -> dict:
+    """{name: [best-epoch validation loss for each seed]} for the optimizers ``names``."""
+    # TODO: every optimizer with every seed on the same budget, scored on the validation rows.
+    results = {}
+    for name in names:
+        results[name] = []
+        for seed in seeds:
+            coursekit.set_seed(seed)
+            model = build_model()
+            model.compile(optimizer=make_optimizer(name), loss="binary_crossentropy")
+            history = fit(model, seed)
+            results[name].append(min(history.history["val_loss"]))
+    return results
+
+
+def rank(results: dict) -> list:
+    """[(name, mean, lowest, highest), ...] over the seeds, the lowest mean validation loss first."""
+    # TODO: one row per optimizer, best first.
+    rows = [(name, float(np.mean(scores)), float(np.min(scores)), float(np.max(scores))) for name, scores in results.items()]
+    return sorted(rows, key=lambda row: row[1])
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Small vs large batches on churn", run(args.seed), "5.2.2")
+    coursekit.selfcheck(__file__)

@@ -1,75 +1,76 @@
-"""Exercise 5.2.3 -- SGD vs SGD with momentum vs Adam on the same epoch budget.
+"""Exercise 5.2.3 -- Diagnose and fix: a deep sigmoid network that does not train.
 
-Goal: train the same churn network from the same initial weights with three optimizers for the
-same number of epochs and compare where each one got: plain SGD takes small, noisy steps;
-momentum accumulates a velocity along consistent directions; Adam also scales each weight's
-step by a running estimate of its gradient's size.
+Goal: measure, layer by layer, how much gradient reaches a deep churn network that does not
+learn, then make the same network learn while keeping its sigmoid hidden layers.
+Read first: README.md section 5, demo_gradients.py
 
-Steps:
-1. ``make_optimizer(name)`` returns a fresh optimizer:
-   - ``"sgd"``: ``keras.optimizers.SGD`` with learning rate 0.01 and no momentum;
-   - ``"momentum"``: SGD with learning rate 0.01 and ``momentum=0.9``;
-   - ``"adam"``: ``keras.optimizers.Adam`` with learning rate 0.001.
-2. ``run()`` (given) trains the network once per optimizer for ``EPOCHS`` epochs (batch 128) and
-   records the validation loss after the last epoch.
+``given_network`` is the patient: 10 hidden Dense layers of 32 sigmoid units, initialised with
+tiny random weights, compiled with Adam. Trained on churn, it ranks customers no better than a
+coin. First write the instrument: ``gradient_norm_logger(X, y)`` returns a Keras callback with a
+list attribute ``norms`` that gets one row at the end of every epoch: the L2 norm of the gradient
+of the model's mean loss on (X, y), computed in inference mode, with respect to the kernel
+(weight matrix) of every Dense layer, input side first. Then the cure, ``build_fixed``: the same
+10 hidden layers of 32 units, each still followed by a sigmoid (say a downstream system needs
+bounded activations), and whatever else you decide makes the gradient reach the first layers.
 
-Targets the grader checks (seeds 0-4):
-- the optimizers: SGD (lr 0.01, momentum 0), SGD (lr 0.01, momentum 0.9), Adam (lr 0.001);
-- every run trained exactly ``EPOCHS`` epochs (the same budget);
-- momentum and Adam each end with a validation loss at least 0.008 below plain SGD's;
-- every validation loss is below 0.55 (predicting the churn rate for everyone scores 0.578).
+What the rubric does and measures (you do not write any of it):
+- trains its own copy of the given network for 2 epochs with your logger on 512 training rows:
+  one row per epoch, one norm per Dense layer (11), the last row equal to the rubric's own
+  gradient norms (within 1%);
+- checks that your network keeps 10 hidden Dense layers of 32 units, each followed by a sigmoid,
+  one sigmoid output unit and binary cross-entropy;
+- trains it with your optimizer for 5 epochs of batch 128 and measures the gradient norms
+  itself: the first layer's norm must be >= 0.001 times the output layer's (the given network:
+  about 1e-13), and the test ROC AUC >= 0.80.
 
-Hints: a fresh optimizer per model (an optimizer keeps state: do not share one between models).
-``keras.optimizers.SGD(learning_rate=..., momentum=...)``.
+Run this file to see what the rubric measures; ``course check 5.2.3`` records the verdict and
+``course hint 5.2.3`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
+import numpy as np
+import tensorflow as tf
 
-import data
-
-EPOCHS = 10
-BATCH_SIZE = 128
-OPTIMIZERS = ("sgd", "momentum", "adam")
+DEPTH, WIDTH = 10, 32  # the architecture of the task
 
 
-def _build(n_features: int) -> keras.Model:
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
+def given_network(n_features: int) -> keras.Model:
+    """The network that does not train (compiled); the rubric builds its own copy."""
+    tiny = keras.initializers.RandomNormal(stddev=0.01)
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(WIDTH, activation="sigmoid", kernel_initializer=tiny) for _ in range(DEPTH)]
+    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    return model
 
 
-def make_optimizer(name: str) -> keras.optimizers.Optimizer:
-    """A fresh optimizer: 'sgd' (lr 0.01), 'momentum' (SGD lr 0.01, momentum 0.9) or 'adam' (lr 0.001)."""
-    # TODO: "sgd" -> keras.optimizers.SGD(learning_rate=0.01); "momentum" -> SGD(learning_rate=0.01,
-    # momentum=0.9); "adam" -> keras.optimizers.Adam(learning_rate=0.001); anything else -> ValueError.
-    raise NotImplementedError("make_optimizer: return a NEW SGD(0.01), SGD(0.01, momentum=0.9) or Adam(0.001) for 'sgd', 'momentum', 'adam'")
+def gradient_norm_logger(X: np.ndarray, y: np.ndarray) -> keras.callbacks.Callback:
+    """A callback whose ``norms`` list gets, after every epoch, one norm per Dense kernel (input side first)."""
+    # TODO: the gradient of the model's loss on (X, y) with respect to each kernel, as one row of norms.
+    raise NotImplementedError("gradient_norm_logger: return the callback that records per-layer gradient norms each epoch")
 
 
-def run(seed: int = 0) -> dict:
-    """Train the same network with each optimizer for EPOCHS epochs; return the validation losses."""
-    churn = data.prepare_churn()
-    result = {"epochs": EPOCHS}
-    for name in OPTIMIZERS:
-        coursekit.set_seed(seed)  # the same initial weights and batches for every optimizer
-        model = _build(churn.n_features)
-        model.compile(optimizer=make_optimizer(name), loss="binary_crossentropy", steps_per_execution=32)
-        history = model.fit(
-            churn.X_train, churn.y_train, validation_data=(churn.X_val, churn.y_val),
-            epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0,
-        )
-        result[f"val_loss_{name}"] = history.history["val_loss"][-1]
-        result[f"epochs_{name}"] = len(history.epoch)
-        result[f"history_{name}"] = history.history
-        result[f"optimizer_{name}"] = model.optimizer
-    return result
+class _GradientNorms(keras.callbacks.Callback):
+    def __init__(self, X, y):
+        super().__init__()
+        self.X = tf.constant(X)
+        self.y = tf.reshape(tf.constant(y, dtype=tf.float32), (-1, 1))
+        self.norms = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        kernels = [layer.kernel for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
+        loss_fn = keras.losses.get(self.model.loss)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(loss_fn(self.y, self.model(self.X, training=False)))
+        self.norms.append([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+
+
+def build_fixed(n_features: int) -> keras.Model:
+    """The compiled 10 x 32 sigmoid network, changed so that it trains."""
+    # TODO: keep the depth, the width and the sigmoids; let the gradient reach the first layers.
+    raise NotImplementedError("build_fixed: return the compiled 10 x 32 sigmoid network that trains")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("SGD vs momentum vs Adam on churn", run(args.seed), "5.2.3")
+    coursekit.selfcheck(__file__)

@@ -598,3 +598,26 @@ def loss_name(model) -> str:
     name = name.lower().replace("_", "")
     aliases = {"meansquarederror": "mse", "meanabsoluteerror": "mae", "logcosh": "logcosh"}
     return aliases.get(name, name)
+
+
+_NONLINEAR_LAYERS = ("Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax")
+
+
+def hidden_nonlinearities(model) -> list[str]:
+    """For each hidden Dense layer, the non-linearity applied to its output: its own activation, or
+    an activation layer that follows it (``Dense(16)`` then ``LeakyReLU()``). "linear" if none."""
+    import keras
+
+    layers = model_layers(model)
+    dense = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Dense)]
+    names = []
+    for i in dense[:-1]:
+        act = activation_name(layers[i]) or "linear"
+        j = i + 1
+        while act == "linear" and j < len(layers) and not isinstance(layers[j], keras.layers.Dense):
+            kind = type(layers[j]).__name__
+            if kind in _NONLINEAR_LAYERS:
+                act = activation_name(layers[j]) if kind == "Activation" else kind.lower()
+            j += 1
+        names.append(act or "linear")
+    return names

@@ -101,14 +101,14 @@ def _squash(text: str) -> str:
 
 def _without_todo_bodies(tree: ast.Module, todo: set[str]) -> str:
     """The module's AST with the bodies of the TODO functions emptied (their docstrings kept) and
-    private helpers that only the solution has dropped: what the exercise and the solution share."""
+    private helpers (functions, classes) that only the solution has dropped: what the exercise and the solution share."""
     body = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in todo:
             keep = node.body[:1] if ast.get_docstring(node) else []
             node = ast.FunctionDef(node.name, node.args, keep + [ast.Pass()], node.decorator_list, node.returns,
                                    type_params=getattr(node, "type_params", []))
-        elif isinstance(node, ast.FunctionDef) and node.name.startswith("_") and node.name not in todo:
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name.startswith("_") and node.name not in todo:
             continue
         body.append(node)
     return ast.dump(ast.Module(body, []), annotate_fields=False)

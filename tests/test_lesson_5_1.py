@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, loss_name, model_layers
+from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, hidden_nonlinearities, loss_name, model_layers
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,27 +51,6 @@ def _is_compiled(v, name, model) -> bool:
     ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
     return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
                    "call model.compile(optimizer=..., loss=...) before returning the model")
-
-
-_NONLINEAR_LAYERS = ("Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax")
-
-
-def hidden_nonlinearities(model) -> list[str]:
-    """For each hidden Dense layer, the non-linearity applied to its output: its own activation, or
-    an activation layer that follows it (``Dense(16)`` then ``LeakyReLU()``). "linear" if none."""
-    layers = model_layers(model)
-    dense = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Dense)]
-    names = []
-    for i in dense[:-1]:
-        act = activation_name(layers[i]) or "linear"
-        j = i + 1
-        while act == "linear" and j < len(layers) and not isinstance(layers[j], keras.layers.Dense):
-            kind = type(layers[j]).__name__
-            if kind in _NONLINEAR_LAYERS:
-                act = activation_name(layers[j]) if kind == "Activation" else kind.lower()
-            j += 1
-        names.append(act or "linear")
-    return names
 
 
 def _output(v, name, model, units: int, act: str, hint: str) -> bool:

@@ -1,326 +1,439 @@
-"""Rubric of lesson 5.2: training networks -- epochs, batch size, optimizers, gradients, callbacks.
+"""Rubric of lesson 5.2: training networks (exercise engine v2).
 
-Each ``grade_5_2_K`` holds that exercise's targets. Each target comes from the solution's
-measured spread over seeds 0-4 (the comment above it gives the numbers) with a margin, and the
-wrong answers at the bottom show that the rubric rejects them. No check asserts a speed: timings
-are checked for being real (positive, one per epoch, consistent with the whole fit), not fast.
+The rubric owns the harness: it calls the student's functions with training and validation data
+only, trains every graded network itself (``coursekit.training.fast_fit``: ``tf.data`` pipelines,
+validation every epoch) with the settings or the optimizer the student chose, and computes every
+graded number itself. Each target comes from the reference solution's spread over seeds 0-4 (the
+comment above it gives the numbers) with a margin; the wrong answers at the bottom show that the
+check aimed at each mistake fails and that its hint names the mistake.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import numbers
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
+from sklearn.metrics import roc_auc_score
 
-from rubric import Verdict, exercise_params
+import coursekit
+import data
+from coursekit.training import fast_compile, fast_fit, predict
+from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, hidden_nonlinearities, loss_name
 
-def _log10(x) -> float:
-    """log10 of a non-negative number (0 counts as 1e-300); NaN for anything else, which fails the check."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not float(x) >= 0:
+
+@functools.lru_cache(maxsize=None)
+def _churn():
+    return data.prepare_churn()
+
+
+@functools.lru_cache(maxsize=None)
+def _housing():
+    return data.prepare_housing()
+
+
+def _is_model(v, name, model) -> bool:
+    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
+                   "return the model object itself, compiled")
+
+
+def _is_compiled(v, name, model) -> bool:
+    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
+    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
+                   "call model.compile(optimizer=..., loss=...) before returning the model")
+
+
+def _number(value) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
         return float("nan")
-    return math.log10(max(float(x), 1e-300))
+    return out
 
 
-# --------------------------------------------------------------------------- 5.2.1
+def _churn_net(n_features: int, hidden=(32, 16)) -> keras.Model:
+    """The churn network of 5.2.1 and 5.2.2 (uncompiled): the rubric's own copy."""
+    return keras.Sequential([keras.Input(shape=(n_features,))] + [keras.layers.Dense(w, activation="relu") for w in hidden]
+                            + [keras.layers.Dense(1, activation="sigmoid")])
 
 
-def grade_5_2_1(r) -> Verdict:
-    v = Verdict("5.2.1")
-    keys = ["callback", "history", "epochs_run", "best_epoch", "max_epochs", "patience",
-            "val_loss_too_few", "val_loss_too_many", "val_loss_early", "test_auc_early"]
-    if not v.has_keys(r, keys):
-        return v
-    stop = r["callback"]
-    is_es = isinstance(stop, keras.callbacks.EarlyStopping)
-    v.check("callback is EarlyStopping", is_es, type(stop).__name__, "keras.callbacks.EarlyStopping",
-            "return keras.callbacks.EarlyStopping(...) from make_early_stopping")
-    if is_es:
-        v.equal("monitor", stop.monitor, "val_loss", "watch the validation loss: monitor='val_loss'")
-        v.equal("restore_best_weights", bool(stop.restore_best_weights), True,
-                "without restore_best_weights=True the model keeps the last epoch's (worse) weights")
-        v.equal("patience", stop.patience, r["patience"], "pass the patience argument through")
-    val_losses = list(r["history"].history.get("val_loss", []))
-    if not v.check("history has val_loss", len(val_losses) > 0, len(val_losses), "one value per epoch",
-                   "run() fits with validation_data"):
-        return v
-    true_best = int(np.argmin(val_losses)) + 1
-    v.equal("best_epoch", r["best_epoch"], true_best, "1-based index of the smallest history['val_loss']")
-    # Measured over seeds 0-4: 7-11 epochs run of 30, best epochs 2-6.
-    v.check("stopped before the limit", r["epochs_run"] < r["max_epochs"], r["epochs_run"],
-            f"< {r['max_epochs']}", "EarlyStopping must end the run once val_loss stops improving")
-    v.equal("epochs after the best", r["epochs_run"] - true_best, r["patience"],
-            "it should stop exactly `patience` epochs after the best one")
-    # Restored weights: the evaluated loss equals the best epoch's (within 1e-4 on seeds 0-4; without
-    # restoring, the model keeps the weights of 5 epochs past the best, whose loss is higher).
-    v.close("val_loss_early vs best epoch", r["val_loss_early"], min(val_losses), 1e-4,
-            "restore_best_weights=True puts the best epoch's weights back at the end")
-    # Measured over seeds 0-4: early 0.427-0.433; 1 epoch 0.436-0.442; 30 epochs 0.468-0.504
-    # (early is 0.038-0.072 below 30 epochs and 0.006-0.011 below 1 epoch).
-    v.at_most("val_loss_early - val_loss_too_few", r["val_loss_early"] - r["val_loss_too_few"], 1e-4,
-              "the best epoch is never worse than epoch 1: restore the best weights")
-    v.at_least("val_loss_too_many - val_loss_early", r["val_loss_too_many"] - r["val_loss_early"], 0.02,
-               "early stopping should avoid the over-fitting of 30 epochs")
-    # Measured over seeds 0-4: test AUC 0.839-0.844 (logistic regression 0.843).
-    v.at_least("test_auc_early", r["test_auc_early"], 0.83, "stop on val_loss and restore the best weights")
-    return v
+def _fit(model, optimizer, *, seed, epochs, batch_size, loss="binary_crossentropy", X=None):
+    """Compile ``model`` with ``optimizer`` and train it on churn the rubric's way; the History."""
+    churn = _churn()
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=32)
+    return fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=epochs, batch_size=batch_size,
+                    seed=seed)
 
 
-# --------------------------------------------------------------------------- 5.2.2
+# --------------------------------------------------------------------------- 5.2.1 learning rate and batch size
 
 
-def _check_timing(v: Verdict, r, name: str) -> None:
-    secs = r[f"epoch_seconds_{name}"]
-    history = r[f"history_{name}"]
-    n_epochs = len(history.epoch)
-    ok_list = isinstance(secs, (list, tuple, np.ndarray)) and len(secs) == n_epochs
-    if not v.check(f"{name}: one time per epoch", ok_list, len(secs) if ok_list or hasattr(secs, "__len__") else secs,
-                   f"{n_epochs} (epochs in the history)", "append one duration in on_epoch_end; reset in on_train_begin"):
+EX_5_2_1 = Exercise("5.2.1", ("lr_range_test", "choose_settings"),
+                    targets={"epochs": 4, "batch rows": 256, "validation loss": 0.45, "range steps": 60})
+RANGE = dict(lr_min=1e-4, lr_max=10.0, steps=60, batch_size=256)
+
+
+def _initial_loss(model) -> float:
+    churn = _churn()
+    p = np.clip(predict(model, churn.X_train), 1e-7, 1 - 1e-7)
+    y = churn.y_train
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+@EX_5_2_1.part("range test", points=4)
+def _range_test(student: Student, ctx, v):
+    churn = _churn()
+    coursekit.set_seed(ctx.seed)
+    model = _churn_net(churn.n_features)
+    model.compile(keras.optimizers.SGD(RANGE["lr_min"]), "binary_crossentropy")
+    start = _initial_loss(model)
+    out = student.call("lr_range_test", model, churn.train_val(), RANGE["lr_min"], RANGE["lr_max"], RANGE["steps"],
+                       RANGE["batch_size"])
+    if not v.check("returns rates and losses", isinstance(out, (tuple, list)) and len(out) == 2, type(out).__name__,
+                   "(rates, losses)", "return the two sequences, rates first"):
         return
-    secs = [float(s) for s in secs]
-    v.check(f"{name}: epoch times positive", all(s > 0 and math.isfinite(s) for s in secs), min(secs), "> 0",
-            "each entry is perf_counter() at on_epoch_end minus perf_counter() at on_epoch_begin")
-    total, fit = sum(secs), float(r[f"fit_seconds_{name}"])
-    # Measured over seeds 0-4 (2 shared cores): the epoch times sum to 0.95-0.99 of the fit call;
-    # a timer of the time since training began sums to about (epochs + 1) / 2 times it.
-    v.between(f"{name}: sum of epoch times / fit time", total / fit if fit > 0 else float("nan"), 0.5, 1.0,
-              "durations of the epochs must add up to (most of) the fit call's wall time: time each epoch, not the run")
-    spe = r[f"seconds_per_epoch_{name}"]
-    v.close(f"{name}: seconds_per_epoch is the median epoch", spe, float(np.median(secs[1:])), 1e-9,
-            "median of the epoch times without the first one")
-    sps = r[f"samples_per_second_{name}"]
-    v.close(f"{name}: samples_per_second", sps, r["n_train"] / float(np.median(secs[1:])), 1e-6 * max(1.0, abs(sps)),
-            "n_samples / median(epoch_seconds[1:])")
-    expected_updates = n_epochs * math.ceil(r["n_train"] / r[f"batch_size_{name}"])
-    v.equal(f"{name}: optimizer updates", r[f"updates_{name}"], expected_updates,
-            "epochs x ceil(n_train / batch_size) steps")
-
-
-def grade_5_2_2(r) -> Verdict:
-    v = Verdict("5.2.2")
-    keys = ["n_train"] + [f"{k}_{n}" for n in ("small", "large") for k in (
-        "batch_size", "val_auc", "test_auc", "fit_seconds", "epoch_seconds", "seconds_per_epoch",
-        "samples_per_second", "updates", "history")]
-    if not v.has_keys(r, keys):
-        return v
-    v.equal("batch sizes", (r["batch_size_small"], r["batch_size_large"]), (32, 1024), "compare batch 32 with batch 1024")
-    # Measured over seeds 0-4: val AUC small 0.824-0.833, large 0.824-0.831;
-    # test AUC small 0.838-0.841, large 0.826-0.831. A model that learned nothing scores 0.5.
-    for name in ("small", "large"):
-        v.at_least(f"val_auc_{name}", r[f"val_auc_{name}"], 0.81, "train for the full epoch budget with Adam")
-        v.at_least(f"test_auc_{name}", r[f"test_auc_{name}"], 0.81, "train for the full epoch budget with Adam")
-    for name in ("small", "large"):
-        _check_timing(v, r, name)
-    return v
-
-
-# --------------------------------------------------------------------------- 5.2.3
-
-
-def _check_optimizer(v: Verdict, opt, name: str, cls, lr: float, momentum: float | None) -> None:
-    ok = type(opt) is cls
-    v.check(f"{name}: optimizer class", ok, type(opt).__name__, cls.__name__, f"'{name}' uses keras.optimizers.{cls.__name__}")
-    if not ok:
+    rates, losses = (np.asarray(x, dtype=float).ravel() for x in out)
+    n = RANGE["steps"]
+    if not v.check("one rate and one loss per step", len(rates) == n and len(losses) == n, f"{len(rates)} rates, {len(losses)} losses",
+                   f"{n} of each", "one training step per rate: as many rates and losses as steps"):
         return
-    v.close(f"{name}: learning rate", float(np.asarray(opt.learning_rate)), lr, lr * 1e-4, f"learning_rate={lr}")
-    if momentum is not None:
-        v.close(f"{name}: momentum", float(opt.momentum), momentum, 1e-6, f"momentum={momentum}")
+    ratios = rates[1:] / rates[:-1] if np.all(rates > 0) else np.array([np.nan])
+    geometric = bool(np.allclose(ratios, ratios[0], rtol=1e-4)) and math.isclose(rates[0], RANGE["lr_min"], rel_tol=1e-4) \
+        and math.isclose(rates[-1], RANGE["lr_max"], rel_tol=1e-4)
+    v.check("rates grow geometrically from lr_min to lr_max", geometric,
+            f"{rates[0]:.3g} ... {rates[-1]:.3g}, step ratios {np.nanmin(ratios):.4g}-{np.nanmax(ratios):.4g}",
+            f"{RANGE['lr_min']:g} ... {RANGE['lr_max']:g}, one constant ratio",
+            "each rate is the previous one times the same factor, so that every order of magnitude gets as many "
+            "steps: the first is lr_min and the last is lr_max (a linear spacing spends almost every step near lr_max)")
+    updates = int(model.optimizer.iterations.numpy())
+    v.check("the model made one update per step", updates == n, updates, n,
+            "the range test trains the model it is given: one optimizer step per rate, on one batch each")
+    first = float(np.median(losses[:5]))
+    v.metric("untrained_loss", start)
+    # Measured over seeds 0-4: the first five losses have a median within 3% of the untrained network's
+    # loss on the training split (batch noise); the curve's minimum is 0.42-0.47 and its end nan or > 1.
+    v.close("first losses are the untrained network's", first, start, 0.1 * start,
+            "record the loss of each step's batch as the step computes it, starting from the untrained model")
+    low = float(np.nanmin(losses[: n - 5])) if np.isfinite(losses[: n - 5]).any() else float("nan")
+    end = losses[-5:]
+    blew_up = bool(np.any(~np.isfinite(end)) or np.nanmax(end) > 1.5 * low)
+    v.check("the loss falls, then blows up at the largest rates", low < start - 0.1 and blew_up,
+            f"min {low:.3f}, last {np.nanmax(end) if np.isfinite(end).any() else float('nan'):.3g}",
+            f"min < {start - 0.1:.3f}, last > 1.5 x min or nan",
+            "train at each rate in turn (do not reset the weights between steps) and return the losses the steps "
+            "computed: they fall while the rate is useful and explode once it is too large")
+    if np.isfinite(losses).any():
+        v.metric("rate_at_lowest_loss", float(rates[int(np.nanargmin(losses))]))
 
 
-def grade_5_2_3(r) -> Verdict:
-    v = Verdict("5.2.3")
-    names = ("sgd", "momentum", "adam")
-    keys = ["epochs"] + [f"{k}_{n}" for n in names for k in ("val_loss", "epochs", "optimizer")]
-    if not v.has_keys(r, keys):
-        return v
-    _check_optimizer(v, r["optimizer_sgd"], "sgd", keras.optimizers.SGD, 0.01, 0.0)
-    _check_optimizer(v, r["optimizer_momentum"], "momentum", keras.optimizers.SGD, 0.01, 0.9)
-    _check_optimizer(v, r["optimizer_adam"], "adam", keras.optimizers.Adam, 0.001, None)
-    v.equal("same epoch budget", [r[f"epochs_{n}"] for n in names], [r["epochs"]] * 3,
-            "train every optimizer for the same number of epochs")
-    # Measured over seeds 0-4: val loss SGD 0.450-0.489, momentum 0.427-0.434, Adam 0.430-0.433;
-    # SGD minus momentum 0.022-0.058, SGD minus Adam 0.018-0.056. Constant churn rate: 0.578.
-    v.at_least("val_loss_sgd - val_loss_momentum", r["val_loss_sgd"] - r["val_loss_momentum"], 0.008,
-               "momentum=0.9 accumulates velocity: it should get further than plain SGD in 10 epochs")
-    v.at_least("val_loss_sgd - val_loss_adam", r["val_loss_sgd"] - r["val_loss_adam"], 0.008,
-               "Adam with learning_rate=0.001 should get further than plain SGD in 10 epochs")
-    for n in names:
-        v.at_most(f"val_loss_{n}", r[f"val_loss_{n}"], 0.55, "every optimizer should learn something in 10 epochs")
-    return v
+@EX_5_2_1.part("settings under the budget", points=6)
+def _settings(student, ctx, v):
+    churn = _churn()
+    chosen = student.call("choose_settings", churn.train_val())
+    ok = isinstance(chosen, dict) and {"learning_rate", "batch_size"} <= set(chosen)
+    if not v.check("settings", ok, sorted(chosen) if isinstance(chosen, dict) else type(chosen).__name__,
+                   'a dict with "learning_rate" and "batch_size"', "return the two settings in a dict under those keys"):
+        return
+    rate, batch = _number(chosen["learning_rate"]), _number(chosen["batch_size"])
+    if not v.check("learning_rate is a positive number", rate > 0 and math.isfinite(rate), chosen["learning_rate"], "> 0",
+                   "a learning rate is a positive number"):
+        return
+    min_batch = EX_5_2_1.target("batch rows")
+    if not v.check("batch size within the budget", batch >= min_batch and batch == int(batch) and batch <= len(churn.X_train),
+                   chosen["batch_size"], f"an integer from {min_batch} to {len(churn.X_train)}",
+                   f"the budget asks for batches of at least {min_batch} rows; fewer rows per batch would buy more "
+                   "updates, which the budget does not allow"):
+        return
+    v.metric("learning_rate", rate)
+    v.metric("batch_size", int(batch))
+    coursekit.set_seed(ctx.seed)
+    history = _fit(_churn_net(churn.n_features), keras.optimizers.SGD(rate), seed=ctx.seed,
+                   epochs=EX_5_2_1.target("epochs"), batch_size=int(batch))
+    losses = np.asarray(history.history["val_loss"], dtype=float)
+    best = float(np.nanmin(losses)) if np.isfinite(losses).any() else float("inf")
+    updates = EX_5_2_1.target("epochs") * math.ceil(len(churn.X_train) / int(batch))
+    v.metric("updates", updates)
+    # Measured over seeds 0-4 (solution: rate 0.3, batch 256): best validation loss 0.429-0.442. SGD's default
+    # rate 0.01 at batch 256: 0.54-0.63; rate 0.1 at batch 512 (too few updates for that rate): 0.46-0.50.
+    v.at_most("validation loss", best, EX_5_2_1.target("validation loss"),
+              "with large batches SGD makes few updates in 4 epochs, so each must be large: a rate that suits "
+              "small batches barely moves the loss. The range test shows the rates where the loss falls fastest; "
+              "try rates near them with a few trial fits and keep the best on validation")
+
+# --------------------------------------------------------------------------- 5.2.2 optimizers compared honestly
 
 
-# --------------------------------------------------------------------------- 5.2.4
+EX_5_2_2 = Exercise("5.2.2", ("make_optimizer", "compare", "rank"),
+                    targets={"epochs": 4, "batch": 128, "agreement": 0.0001, "mean score": 0.47})
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+_KINDS = {"sgd": keras.optimizers.SGD, "momentum": keras.optimizers.SGD, "nesterov": keras.optimizers.SGD,
+          "rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}
 
 
-def _grader_norms(model, X, y, loss_fn) -> list[float]:
-    """The grader's own per-kernel gradient norms (independent of the student's code)."""
-    import tensorflow as tf
+def _kind_ok(name, opt) -> tuple[bool, str]:
+    cls = _KINDS[name]
+    if type(opt) is not cls:
+        return False, type(opt).__name__
+    cfg = opt.get_config()
+    if name == "sgd":
+        return cfg.get("momentum", 0) == 0, f"SGD(momentum={cfg.get('momentum')})"
+    if name in ("momentum", "nesterov"):
+        return cfg.get("momentum", 0) > 0 and bool(cfg.get("nesterov")) == (name == "nesterov"), \
+            f"SGD(momentum={cfg.get('momentum')}, nesterov={cfg.get('nesterov')})"
+    if name == "adamw":
+        return (cfg.get("weight_decay") or 0) > 0, f"AdamW(weight_decay={cfg.get('weight_decay')})"
+    return True, type(opt).__name__
 
-    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+
+def _signature(opt) -> str:
+    cfg = {k: v for k, v in opt.get_config().items() if k != "name"}
+    return f"{type(opt).__name__}{sorted(cfg.items())}"
+
+
+@EX_5_2_2.part("fresh optimizers of the right kind", points=2)
+def _fresh(student, ctx, v):
+    signatures = {}
+    for name in OPTIMIZERS:
+        first, second = student.call("make_optimizer", name), student.call("make_optimizer", name)
+        if not v.check(f"{name} is a new optimizer per call", isinstance(first, keras.optimizers.Optimizer) and first is not second,
+                       "the same object twice" if first is second else type(first).__name__, "a new keras optimizer each call",
+                       "a Keras optimizer keeps per-weight state (momentum, moving averages) and serves only the model "
+                       "it was built for: create a new one on every call instead of returning a shared instance"):
+            return
+        ok, seen = _kind_ok(name, first)
+        expected = {"sgd": "SGD without momentum", "momentum": "SGD with momentum, nesterov=False",
+                    "nesterov": "SGD with momentum and nesterov=True", "adamw": "AdamW with weight_decay > 0"}.get(
+                        name, _KINDS[name].__name__)
+        if not v.check(f"{name} is {expected}", ok, seen, expected,
+                       f'"{name}" names one update rule: build that one (momentum > 0 for the momentum variants, '
+                       "nesterov only for Nesterov, a weight decay for AdamW)"):
+            return
+        signatures[_signature(first)] = name
+    ctx["signatures"] = signatures
+
+
+class _Recorder:
+    """The ``fit`` the rubric hands to the student's ``compare``: it trains on the budget and keeps
+    what each run was (its seed, its optimizer) and its validation losses."""
+
+    def __init__(self):
+        self.runs, self.optimizers = [], []
+
+    def __call__(self, model, seed):
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None or getattr(model, "loss", None) is None:
+            raise ValueError("fit() got a model that is not compiled: compile it with the optimizer and the loss first")
+        if any(optimizer is seen for seen in self.optimizers):
+            raise ValueError("fit() got a model whose optimizer already trained another model: make a new one per model")
+        self.optimizers.append(optimizer)
+        churn = _churn()
+        fast_compile(model)
+        history = fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX_5_2_2.target("epochs"),
+                           batch_size=EX_5_2_2.target("batch"), seed=int(seed))
+        losses = np.asarray(history.history["val_loss"], dtype=float)
+        self.runs.append({"seed": int(seed), "optimizer": _signature(optimizer), "loss": loss_name(model),
+                          "score": float(np.nanmin(losses)) if np.isfinite(losses).any() else float("inf")})
+        return history
+
+
+@EX_5_2_2.part("the comparison", points=5)
+def _comparison(student, ctx, v):
+    signatures = ctx.need("signatures")
+    churn = _churn()
+    seeds = (ctx.seed, ctx.seed + 10)
+    fit = _Recorder()
+    got = student.call("compare", student.module.make_optimizer, lambda: _churn_net(churn.n_features), fit, OPTIMIZERS, seeds)
+    shape_ok = isinstance(got, dict) and set(got) == set(OPTIMIZERS) and all(
+        hasattr(got[n], "__len__") and len(got[n]) == len(seeds) for n in OPTIMIZERS)
+    if not v.check("compare returns one score per optimizer and seed", shape_ok,
+                   {k: len(x) if hasattr(x, "__len__") else x for k, x in got.items()} if isinstance(got, dict) else type(got).__name__,
+                   f"{{name: [{len(seeds)} scores]}} for all six", "return a dict keyed by the names asked for, each with "
+                   "one score per seed, in the order of seeds"):
+        return
+    runs = {(r["seed"], signatures.get(r["optimizer"], r["optimizer"])): r for r in fit.runs}
+    losses = {r["loss"] for r in fit.runs}
+    if not v.check("every run uses binary cross-entropy", losses == {"binarycrossentropy"}, sorted(losses), "binarycrossentropy",
+                   "the budget is the same for every optimizer, the loss included: binary cross-entropy"):
+        return
+    missing = [f"{n} seed {s}" for n in OPTIMIZERS for s in seeds if (s, n) not in runs]
+    if not v.check("every optimizer and seed was trained", not missing, missing[:3] or "all", "6 optimizers x 2 seeds",
+                   "train each optimizer once per seed, passing that seed to fit(model, seed), with the optimizer "
+                   "make_optimizer(name) gives"):
+        return
+    worst = max(abs(_number(score) - runs[(s, n)]["score"]) for n in OPTIMIZERS for s, score in zip(seeds, got[n]))
+    # The rubric trained every run itself, so a correct report matches to rounding (the solution: 0).
+    v.at_most("reported scores are the runs' best validation losses", worst if math.isfinite(worst) else float("inf"),
+              EX_5_2_2.target("agreement"),
+              "score each run by the validation loss of its best epoch (history.history['val_loss']), not by the "
+              "last epoch or the training loss, and report them in the order of seeds")
+    means = {n: float(np.mean([runs[(s, n)]["score"] for s in seeds])) for n in OPTIMIZERS}
+    for name in OPTIMIZERS:
+        v.metric(f"mean val_loss {name}", means[name])
+    worst_name = max(means, key=means.get)
+    # Measured over seeds 0-4 with seeds (s, s + 10) (solution rates: SGD 0.1, momentum and Nesterov 0.02 with
+    # momentum 0.9, RMSprop 1e-3, Adam and AdamW 3e-3): SGD 0.438-0.461, momentum 0.431-0.437, RMSprop
+    # 0.433-0.438, Adam 0.429-0.435. SGD at its default rate 0.01: about 0.52.
+    v.at_most(f"mean score of the worst ({worst_name})", means[worst_name], EX_5_2_2.target("mean score"),
+              f"{worst_name} at the rate you gave it loses for want of a suitable rate, not because of its update "
+              "rule: each optimizer needs its own learning rate (plain SGD a far larger one than Adam); try a few rates "
+              "per optimizer on validation before you compare")
+
+
+@EX_5_2_2.part("ranking with spread", points=1)
+def _rank(student, ctx, v):
+    rng = np.random.default_rng(100 + ctx.seed)
+    made_up = {name: list(np.round(rng.uniform(0.42, 0.6, size=3), 4)) for name in OPTIMIZERS}
+    made_up["adam"] = [0.43, 0.45, 0.47]  # mean 0.45, but a lowest seed better than some means
+    made_up["rmsprop"] = [0.449, 0.452, 0.452]
+    got = student.call("rank", {k: list(x) for k, x in made_up.items()})
+    want = sorted(((n, float(np.mean(s)), float(np.min(s)), float(np.max(s))) for n, s in made_up.items()), key=lambda r: r[1])
+    try:
+        rows = [(str(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in got]
+    except (TypeError, ValueError, IndexError):
+        rows = []
+    ok = len(rows) == len(want) and all(a[0] == b[0] and np.allclose(a[1:], b[1:], atol=1e-9) for a, b in zip(rows, want))
+    v.check("rank", ok, [r[0] for r in rows], [r[0] for r in want],
+            "one (name, mean, lowest, highest) row per optimizer, sorted by the mean over seeds, lowest first: a "
+            "ranking by one lucky seed or by the worst seed says little about the next run")
+
+# --------------------------------------------------------------------------- 5.2.3 diagnose and fix
+
+
+DEPTH_5_2_3, WIDTH_5_2_3 = 10, 32
+EX_5_2_3 = Exercise("5.2.3", ("gradient_norm_logger", "build_fixed"),
+                    targets={"logger epochs": 2, "probe rows": 512, "epochs": 5, "batch": 128, "gradient ratio": 0.001,
+                             "test ROC AUC": 0.80})
+
+
+def _given_network(n_features: int) -> keras.Model:
+    """The network that does not train: 10 sigmoid layers of 32 units with tiny initial weights."""
+    tiny = keras.initializers.RandomNormal(stddev=0.01)
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(WIDTH_5_2_3, activation="sigmoid", kernel_initializer=tiny) for _ in range(DEPTH_5_2_3)]
+    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    return model
+
+
+def _probe():
+    churn = _churn()
+    n = EX_5_2_3.target("probe rows")
+    return churn.X_train[:n], churn.y_train[:n]
+
+
+def kernel_gradient_norms(model, X, y) -> list[float]:
+    """The rubric's own measurement: L2 norm of the gradient of the mean binary cross-entropy on
+    (X, y), in inference mode, with respect to every Dense kernel, input side first."""
+    kernels = [layer.kernel for layer in dense_layers(model)]
     with tf.GradientTape() as tape:
-        loss = loss_fn(y, model(X, training=False))
+        loss = tf.reduce_mean(keras.losses.binary_crossentropy(tf.reshape(tf.constant(y, tf.float32), (-1, 1)),
+                                                               model(tf.constant(X), training=False)))
     return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
 
 
-def grade_5_2_4(r) -> Verdict:
-    v = Verdict("5.2.4")
-    keys = ["epochs", "X_probe", "y_probe", "loss_fn"] + [f"{k}_{n}" for n in ("sigmoid", "relu")
-                                                          for k in ("norms", "model", "first_over_last")]
-    if not v.has_keys(r, keys):
-        return v
-    for name in ("sigmoid", "relu"):
-        norms = np.asarray(r[f"norms_{name}"], dtype=float)
-        model = r[f"model_{name}"]
-        n_layers = sum(1 for layer in model.layers if hasattr(layer, "kernel"))
-        shape_ok = norms.shape == (r["epochs"] + 1, n_layers)
-        if not v.check(f"{name}: norms shape", shape_ok, norms.shape, f"({r['epochs'] + 1}, {n_layers})",
-                       "one row on_train_begin and one per epoch, one norm per layer with a kernel"):
-            continue
-        v.check(f"{name}: norms positive", bool(np.all(np.isfinite(norms)) and np.all(norms > 0)), norms.min(), "> 0",
-                "record the L2 norm of each kernel's gradient")
-        mine = np.asarray(_grader_norms(model, r["X_probe"], r["y_probe"], r["loss_fn"]))
-        rel = float(np.max(np.abs(norms[-1] - mine) / mine))
-        v.at_most(f"{name}: last row vs grader's gradient norms (max rel. diff)", rel, 1e-3,
-                  "compute d loss / d kernel with tf.GradientTape on the probe batch at each epoch end")
-    # Measured over seeds 0-4: sigmoid first/last 9.4e-7 to 1.3e-5; ReLU+He 0.39-1.72.
-    # (checked as log10, so the report shows the orders of magnitude: sigmoid -6.0 to -4.9, ReLU -0.4 to 0.2)
-    for name, target, at_most, hint in [
-        ("sigmoid", -2.0, True, "in a deep sigmoid stack the first layer's gradient should be orders of magnitude below the last's"),
-        ("relu", -1.0, False, "ReLU with He initialization keeps gradient norms of the same order through the depth"),
-    ]:
-        ratio = r[f"first_over_last_{name}"]
-        value = _log10(ratio)
-        (v.at_most if at_most else v.at_least)(f"log10 first_over_last_{name}", value, target, hint)
-    return v
+@EX_5_2_3.part("the gradient-norm logger", points=4)
+def _logger(student, ctx, v):
+    churn = _churn()
+    X, y = _probe()
+    logger = student.call("gradient_norm_logger", X.copy(), y.copy())
+    if not v.check("gradient_norm_logger returns a callback", isinstance(logger, keras.callbacks.Callback), type(logger).__name__,
+                   "a keras.callbacks.Callback", "return an instance of your keras.callbacks.Callback subclass"):
+        return
+    coursekit.set_seed(ctx.seed)
+    model = _given_network(churn.n_features)
+    epochs = EX_5_2_3.target("logger epochs")
+    fast_compile(model)
+    try:
+        fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=epochs, batch_size=128,
+                 seed=ctx.seed, callbacks=[logger])
+    except Exception as exc:  # noqa: BLE001 -- the callback's own error, raised during training
+        v.check("the logger runs during training", False, f"{type(exc).__name__}: {' '.join(str(exc).split())[:150]}",
+                "no error", "the callback reaches the model as self.model; compute the gradient with tf.GradientTape")
+        return
+    rows = getattr(logger, "norms", None)
+    n_dense = DEPTH_5_2_3 + 1
+    try:
+        table = np.asarray(rows, dtype=float)
+    except (TypeError, ValueError):
+        table = np.zeros((0, 0))
+    if not v.check("one row per epoch", table.ndim == 2 and len(table) == epochs, len(rows) if hasattr(rows, "__len__") else rows,
+                   f"{epochs} rows", "append one row to self.norms at the end of every epoch (on_epoch_end), and "
+                   "only there"):
+        return
+    if not v.check("one norm per Dense kernel", table.shape[1] == n_dense, f"{table.shape[1]} per row", f"{n_dense}",
+                   "one value per Dense layer's kernel (its weight matrix): leave out the biases"):
+        return
+    want = np.asarray(kernel_gradient_norms(model, X, y))
+    rel = float(np.max(np.abs(table[-1] - want) / np.maximum(want, 1e-30)))
+    if table[-1][0] > 0 and table[-1][-1] > 0:
+        v.metric("log10 logged first/last ratio", math.log10(table[-1][0] / table[-1][-1]))
+    v.at_most("last row equals the rubric's gradient norms (relative difference)", rel, 0.01,
+              "the norm of the gradient of the model's mean loss on the X and y the callback was given, with respect "
+              "to each kernel (not the norm of the kernel itself), computed with training=False after the epoch")
 
 
-# --------------------------------------------------------------------------- 5.2.5
+@EX_5_2_3.part("the fix keeps the architecture", points=2)
+def _fix_architecture(student, ctx, v):
+    churn = _churn()
+    coursekit.set_seed(ctx.seed)
+    model = student.call("build_fixed", churn.n_features)
+    if not (_is_model(v, "network", model) and _is_compiled(v, "network", model)):
+        return
+    widths = [layer.units for layer in dense_layers(model)[:-1]]
+    v.check("hidden widths", widths == [WIDTH_5_2_3] * DEPTH_5_2_3, str(widths), f"{DEPTH_5_2_3} x {WIDTH_5_2_3}",
+            "keep the 10 hidden Dense layers of 32 units: the task is to make this depth train, not to remove it")
+    acts = hidden_nonlinearities(model)
+    v.check("every hidden layer is followed by a sigmoid", bool(acts) and set(acts) == {"sigmoid"}, sorted(set(acts)), "sigmoid only",
+            "the task keeps the sigmoids (bounded activations); replacing them with ReLU is lesson 5.1's cure. "
+            "Change what happens around them: the scale of their inputs, or a path that goes around them")
+    out = dense_layers(model)[-1] if dense_layers(model) else None
+    v.check("output layer", out is not None and out.units == 1 and activation_name(out) == "sigmoid",
+            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(1, sigmoid)",
+            "one sigmoid unit gives the probability of churn")
+    v.check("loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
+            "a yes/no target: binary cross-entropy")
+    ctx["model"] = model
 
 
-def grade_5_2_5(r) -> Verdict:
-    v = Verdict("5.2.5")
-    keys = ["n_weights", "loss_evaluations", "rel_error_correct", "rel_error_broken", "weights_unchanged",
-            "numeric_gradient", "variable_shapes", "model", "X", "y"]
-    if not v.has_keys(r, keys):
-        return v
-    shapes = [tuple(np.shape(g)) for g in r["numeric_gradient"]]
-    v.equal("numerical gradient shapes", shapes, r["variable_shapes"], "one array per variable, shaped like it")
-    v.equal("loss evaluations", r["loss_evaluations"], 2 * r["n_weights"],
-            "central differences evaluate the loss twice per weight (w + eps and w - eps)")
-    v.equal("weights unchanged", bool(r["weights_unchanged"]), True, "assign every weight its original value back")
-    # Measured over seeds 0-4: correct 2.7e-10 to 5.7e-10 (log10 -9.6 to -9.2); broken backward pass 0.969 on every seed
-    # (a backward pass n = 64 times too large gives (64 - 1) / (64 + 1) = 0.969).
-    v.at_most("log10 rel_error_correct", _log10(r["rel_error_correct"]), -7.0,
-              "use central differences (f(w+eps) - f(w-eps)) / (2 eps) with eps around 1e-6 in float64")
-    v.at_least("rel_error_broken", r["rel_error_broken"], 0.5,
-               "the numerical gradient must come from loss values only, never from the tape")
-    return v
+@EX_5_2_3.part("the fix trains", points=4)
+def _fix_trains(student, ctx, v):
+    model = ctx.need("model")
+    churn = _churn()
+    fast_compile(model)
+    fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX_5_2_3.target("epochs"),
+             batch_size=EX_5_2_3.target("batch"), seed=ctx.seed)
+    norms = kernel_gradient_norms(model, *_probe())
+    ratio = norms[0] / norms[-1] if norms[-1] > 0 else 0.0
+    v.metric("val_auc", roc_auc_score(churn.y_val, predict(model, churn.X_val)))
+    # Measured over seeds 0-4 after 5 epochs: the given network 1e-14-1e-13 (validation AUC 0.50), sigmoid with
+    # Glorot initialisation 5e-6-2e-5; the solution (skip connections) 0.045-0.089; BatchNormalization between each
+    # Dense and its sigmoid 0.02-0.10.
+    v.at_least("first/last gradient ratio", ratio, EX_5_2_3.target("gradient ratio"),
+               "the gradient that reaches the first layer is still vanishingly small: each sigmoid passes back at most "
+               "a quarter of it, and a better initialisation alone does not change that. Keep the sigmoids in their "
+               "steep middle range (normalise what goes into them) or give the gradient a path around them")
+    # Measured over seeds 0-4: the solution 0.819-0.833; sigmoid with Glorot 0.68-0.79 (validation, seeds 0-1).
+    v.at_least("test_auc", roc_auc_score(churn.y_test, predict(model, churn.X_test)), EX_5_2_3.target("test ROC AUC"),
+               "a network whose first layers learn ranks customers about as well as logistic regression (0.84); "
+               "check the fix and the optimizer's learning rate")
 
 
-GRADERS = {"5.2.1": grade_5_2_1, "5.2.2": grade_5_2_2, "5.2.3": grade_5_2_3, "5.2.4": grade_5_2_4, "5.2.5": grade_5_2_5}
+EXERCISES = {e.ex_id: e for e in (EX_5_2_1, EX_5_2_2, EX_5_2_3)}
 
 
-@pytest.mark.parametrize("ex_id", exercise_params(GRADERS))
-def test_exercise(ex_id, exercise_run, record_verdict):
-    record_verdict(GRADERS[ex_id](exercise_run(ex_id))).assert_passed()
+@pytest.mark.parametrize("ex_id", exercise_params(EXERCISES))
+def test_exercise(ex_id, graded):
+    graded(EXERCISES[ex_id]).assert_passed()
 
 
 # --------------------------------------------------------------------------- wrong answers
 
 
-def test_rubric_rejects_early_stopping_without_restore(wrong_run):
-    """EarlyStopping that keeps the last epoch's weights: the evaluated model is not the best epoch's."""
-
-    def no_restore(patience):
-        return keras.callbacks.EarlyStopping(monitor="val_loss", mode="min", patience=patience)
-
-    def patch(module):
-        module.make_early_stopping = no_restore
-        module.MAX_EPOCHS = 15  # best epochs are 2-6, so it still stops early; half the cost of 30
-
-    verdict = grade_5_2_1(wrong_run("5.2.1", patch=patch))
-    assert {"restore_best_weights", "val_loss_early vs best epoch"} <= set(verdict.failed_names()), verdict.report()
-
-
-def test_rubric_rejects_a_timer_that_times_the_whole_run(wrong_run):
-    """A timer that stores seconds since the start of training, not per epoch: the times add up to too much."""
-    import time
-
-    def patch(module):
-        class CumulativeTimer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.epoch_seconds, self._start = [], time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.epoch_seconds.append(time.perf_counter() - self._start)
-
-        module.EpochTimer = CumulativeTimer
-        module.EPOCHS = 4  # enough to show the sum running over the fit time, at a third of the cost
-
-    verdict = grade_5_2_2(wrong_run("5.2.2", patch=patch))
-    assert "small: sum of epoch times / fit time" in verdict.failed_names(), verdict.report()
-    assert "large: sum of epoch times / fit time" in verdict.failed_names(), verdict.report()
-
-
-def test_rubric_rejects_sgd_everywhere(wrong_run):
-    """'momentum' and 'adam' that are plain SGD: the optimizer checks and the margins fail."""
-    import keras as k
-
-    def patch(module):
-        module.make_optimizer = lambda name: k.optimizers.SGD(learning_rate=0.01)
-        module.EPOCHS = 3  # three identical runs differ by nothing at any budget; keep the wrong run cheap
-
-    verdict = grade_5_2_3(wrong_run("5.2.3", patch=patch))
-    failed = set(verdict.failed_names())
-    assert {"momentum: momentum", "adam: optimizer class", "val_loss_sgd - val_loss_momentum",
-            "val_loss_sgd - val_loss_adam"} <= failed, verdict.report()
-
-
-def test_rubric_rejects_weight_norms_instead_of_gradient_norms(wrong_run):
-    """A logger that records the kernels' own norms: they match no gradient and show no vanishing."""
-
-    def weight_norms(model, X, y, loss_fn):
-        return [float(np.linalg.norm(layer.kernel.numpy())) for layer in model.layers if hasattr(layer, "kernel")]
-
-    verdict = grade_5_2_4(wrong_run("5.2.4", kernel_gradient_norms=weight_norms))
-    failed = set(verdict.failed_names())
-    assert "sigmoid: last row vs grader's gradient norms (max rel. diff)" in failed, verdict.report()
-    assert "log10 first_over_last_sigmoid" in failed, verdict.report()
-
-
-def test_rubric_rejects_forward_differences(wrong_run):
-    """One-sided differences with a large step: too inaccurate, and half the loss evaluations expected."""
-
-    def forward(loss_fn, variables, eps=1e-3):
-        grads = []
-        base = float(loss_fn())
-        for var in variables:
-            original = var.numpy()
-            grad = np.zeros(original.size)
-            for i in range(original.size):
-                flat = original.ravel().copy()
-                flat[i] += eps
-                var.assign(flat.reshape(original.shape))
-                grad[i] = (float(loss_fn()) - base) / eps
-            var.assign(original)
-            grads.append(grad.reshape(original.shape))
-        return grads
-
-    verdict = grade_5_2_5(wrong_run("5.2.5", numerical_gradient=forward))
-    assert {"log10 rel_error_correct", "loss evaluations"} <= set(verdict.failed_names()), verdict.report()
-
-
-def test_rubric_rejects_a_numerical_gradient_taken_from_the_tape(wrong_run):
-    """A 'numerical' gradient that calls tf.GradientTape: it cannot catch the broken backward pass."""
-
-    def from_tape(loss_fn, variables, eps=1e-6):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-        return [g.numpy() for g in tape.gradient(loss, variables)]
-
-    verdict = grade_5_2_5(wrong_run("5.2.5", numerical_gradient=from_tape))
-    assert {"rel_error_broken", "loss evaluations"} <= set(verdict.failed_names()), verdict.report()
+def _fails(verdict, check: str, *words: str):
+    failed = {c.name: c for c in verdict.failures}
+    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
+    hint = failed[check].hint.lower()
+    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
