@@ -427,6 +427,13 @@ class Student:
             if where is not None and Path(where).resolve() != self.path.resolve() and _is_reference(Path(where)):
                 raise SolutionUsed(name, f"defined in {Path(where).name}, not in {self.path.name}",
                                    "write the function in the exercise file itself")
+        return self.invoke(name, fn, *args, **kwargs)
+
+    def invoke(self, name: str, fn, *args, **kwargs):
+        """Run a callable the student's code returned (a function, a callback's method) under the same
+        rules as ``call``; ``name`` is how failures refer to it."""
+        from data import guard
+
         with guard.student_code(self.path) as log:
             try:
                 result = fn(*args, **kwargs)
