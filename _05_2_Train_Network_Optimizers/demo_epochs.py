@@ -11,7 +11,8 @@ Run:  python demo_epochs.py   (or: course run 5.2 epochs)
 
 # %%
 # Set-up: the seed, the churn arrays (preprocessing fit on the training split only).
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit  # first: quiet TensorFlow, headless figures
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 import data
 
 args = coursekit.script_args(__doc__)
+coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 EPOCHS = 25
 

@@ -725,7 +725,7 @@ def test_5_2_2_rejects_one_rate_for_all_and_scores_on_the_training_loss(referenc
     _fails(EX_5_2_2.grade(ref.replaced(make_optimizer=same_rate), seed, only=["fresh optimizers of the right kind",
            "the comparison"]), "mean score of the worst (sgd)", "own learning rate")
     _fails(EX_5_2_2.grade(ref.replaced(compare=training_loss), seed, only=["fresh optimizers of the right kind", "the comparison"]),
-           "reported scores are the runs' best validation losses", "not the training loss")
+           "reported scores are the runs' best validation losses", "training loss")
 
 
 def test_5_2_2_rejects_ranking_by_the_best_seed(reference, seed):
