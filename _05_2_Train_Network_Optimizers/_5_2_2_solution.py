@@ -12,9 +12,10 @@ is the validation loss of its best epoch. Your decisions: the settings of each o
 learning rate above all). Your code: the comparison and the ranking.
 
 ``compare(make_optimizer, build_model, fit, names, seeds)`` runs, for every name and every seed:
-``coursekit.set_seed(seed)``, ``model = build_model()``, compile it with ``make_optimizer(name)``
-and binary cross-entropy, ``history = fit(model, seed)`` (the budget: it trains and validates),
-and returns {name: [the score of each seed, in the order of ``seeds``]}. ``rank(results)`` turns
+seed the run with the course's seeding function, build a model with ``build_model``, compile it
+with a new optimizer from ``make_optimizer`` and binary cross-entropy, and train it by passing
+the model and the seed to ``fit`` (the budget: it trains, validates and returns the History).
+It returns {name: [the score of each seed, in the order of ``seeds``]}. ``rank(results)`` turns
 such a dict into a list of (name, mean, lowest, highest) tuples, the lowest mean first.
 
 What the rubric does and measures (you do not write any of it):

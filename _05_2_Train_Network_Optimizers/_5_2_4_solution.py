@@ -50,9 +50,8 @@ def build_regressor(n_features: int) -> keras.Model:
     """The compiled 4 x 64 ReLU regressor, set up so that it trains."""
     # TODO: the same layers, compiled so that the gradient steps stay reasonable.
     penalty = keras.regularizers.l2(1e-3)
-    layers = [keras.Input(shape=(n_features,))]
-    layers += [keras.layers.Dense(WIDTH, activation="relu", kernel_regularizer=penalty) for _ in range(DEPTH)]
-    model = keras.Sequential(layers + [keras.layers.Dense(1)])
+    hidden = [keras.layers.Dense(WIDTH, activation="relu", kernel_regularizer=penalty) for _ in range(DEPTH)]
+    model = keras.Sequential([keras.Input(shape=(n_features,)), *hidden, keras.layers.Dense(1)])
     model.compile(keras.optimizers.Adam(1e-3, clipnorm=1.0), "mse")
     return model
 

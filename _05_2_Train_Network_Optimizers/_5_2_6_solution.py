@@ -18,7 +18,7 @@ What the rubric does and measures (you do not write any of it):
 - interrupts your training at the start of epoch 4 (0-based) by raising an exception from a
   callback, then calls ``fit_resumable`` again with a newly initialised model and new callbacks
   on the same ``backup_dir``, as a restarted job would;
-- the restart must begin with the weights the interrupted run had reached (equal to 1e-6), run
+- the restart must begin with the weights the interrupted run had reached (equal to 1e-06), run
   only the remaining epochs (4 of 8) and end with the optimizer's step count of 8 full epochs;
 - repeats the interruption with an ``EarlyStopping(patience=3)`` (restore_best_weights off)
   among the callbacks: the restarted run's EarlyStopping must know the best validation loss of

@@ -99,17 +99,45 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _emptied(node: ast.FunctionDef) -> ast.FunctionDef:
+    keep = node.body[:1] if ast.get_docstring(node) else []
+    return ast.FunctionDef(node.name, node.args, keep + [ast.Pass()], node.decorator_list, node.returns,
+                           type_params=getattr(node, "type_params", []))
+
+
+def _is_helper(node, todo: set[str]) -> bool:
+    """A private helper the solution may add: a function, method or class named ``_x`` (not a dunder
+    method, not a TODO)."""
+    return (isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name.startswith("_")
+            and not node.name.startswith("__") and node.name not in todo)
+
+
+def _graded_names(tree: ast.Module, todo: set[str]) -> set[str]:
+    """What the rubric grades: each top-level TODO function, and each class with TODO methods."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in todo:
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef) and any(isinstance(n, ast.FunctionDef) and n.name in todo for n in node.body):
+            names.add(node.name)
+    return names
+
+
 def _without_todo_bodies(tree: ast.Module, todo: set[str]) -> str:
-    """The module's AST with the bodies of the TODO functions emptied (their docstrings kept) and
-    private helpers (functions, classes) that only the solution has dropped: what the exercise and the solution share."""
+    """The module's AST with the bodies of the TODO functions and methods emptied (their docstrings
+    kept) and private helpers (functions, classes, methods) that only the solution has dropped: what
+    the exercise and the solution share."""
     body = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in todo:
-            keep = node.body[:1] if ast.get_docstring(node) else []
-            node = ast.FunctionDef(node.name, node.args, keep + [ast.Pass()], node.decorator_list, node.returns,
-                                   type_params=getattr(node, "type_params", []))
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name.startswith("_") and node.name not in todo:
+            node = _emptied(node)
+        elif _is_helper(node, todo):
             continue
+        elif isinstance(node, ast.ClassDef):
+            members = [_emptied(n) if isinstance(n, ast.FunctionDef) and n.name in todo else n
+                       for n in node.body if not _is_helper(n, todo)]
+            node = ast.ClassDef(node.name, node.bases, node.keywords, members, node.decorator_list,
+                                type_params=getattr(node, "type_params", []))
         body.append(node)
     return ast.dump(ast.Module(body, []), annotate_fields=False)
 
@@ -122,7 +150,8 @@ def test_v2_exercise_contract(ex_id):
     exercise = _v2_exercise(ex_id)
     stub_src, sol_src = ex_path.read_text(), sol_path.read_text()
     todo = _todo_functions(ex_path)
-    assert set(todo) == set(exercise.functions), f"{ex_id}: TODO functions {sorted(todo)} vs graded {exercise.functions}"
+    graded = _graded_names(ast.parse(stub_src), set(todo))
+    assert graded == set(exercise.functions), f"{ex_id}: TODO functions and classes {sorted(graded)} vs graded {exercise.functions}"
     for func, messages in todo.items():
         assert all(len(m) >= 20 for m in messages), f"{ex_id}: {func}() raises NotImplementedError without a helpful message"
     assert not _todo_functions(sol_path), f"{ex_id}: the solution still raises NotImplementedError"

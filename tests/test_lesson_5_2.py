@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import functools
 import math
+import tempfile
+import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,7 +25,8 @@ from sklearn.metrics import roc_auc_score
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, hidden_nonlinearities, loss_name
+from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name, dense_layers,
+                    exercise_params, hidden_nonlinearities, loss_name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -640,7 +644,450 @@ def _resume_early_stopping(student, ctx, v):
                 "and put it back when a run starts, after EarlyStopping's own on_train_begin has reset it")
 
 
-EXERCISES = {e.ex_id: e for e in (EX_5_2_1, EX_5_2_2, EX_5_2_3, EX_5_2_4, EX_5_2_6)}
+def _own(student: Student, label: str, fn, *args, todo: bool = True):
+    """Run code the student wrote that is not a function of the module (a method of their class, the
+    object a function returned) with ``Student.invoke``, under the rules of ``Student.call``:
+    (True, result), or (False, "raised X: ...") when it fails in an ordinary way, so that the check
+    aimed at it can fail with its own hint. A TODO (unless ``todo`` is False: a NotImplementedError is
+    then an ordinary failure), a broken rule or tampering ends the part as ``Student.call`` does."""
+    try:
+        return True, student.invoke(label, fn, *args)
+    except (RuleBroken, SolutionUsed, Tampered):
+        raise
+    except Todo as exc:
+        if todo:
+            raise
+        return False, f"raised NotImplementedError: {exc.hint.removeprefix(f'write {label}(): ')}"
+    except StudentFailure as exc:
+        return False, exc.measured
+
+
+def _as_float(value) -> float:
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+# --------------------------------------------------------------------------- 5.2.5 a schedule with warm-up
+
+
+EX_5_2_5 = Exercise("5.2.5", ("WarmupCosine", "schedule_for"),
+                    targets={"rate tolerance": 0.0001, "epochs": 20, "batch size": 64, "constant rate": 0.01,
+                             "validation loss gain": 0.005})
+# Hidden settings: (peak_rate, warmup_steps, total_steps, final_rate); None: the default final rate.
+_SCHEDULES = [(1e-2, 100, 1000, None), (3e-3, 7, 50, 3e-4), (0.1, 1, 10, 1e-3), (5e-4, 250, 2000, 5e-5)]
+_PHASES = {
+    "warm-up rates": "the warm-up is linear in the step: 0 at step 0 and peak_rate exactly at step warmup_steps "
+                     "(steps count updates from 0; check the first and the last step of the warm-up)",
+    "decay rates": "from warmup_steps to total_steps the rate follows half a cosine from peak_rate down to "
+                   "final_rate, not to 0: final_rate + (peak_rate - final_rate) (1 + cos(pi p)) / 2",
+    "rates after total_steps": "after total_steps the rate stays at final_rate: hold the progress p at 1, or the "
+                               "cosine comes back up (and would grow again to peak_rate)",
+}
+
+
+def _formula(peak, warmup, total, final, step) -> float:
+    """The rubric's own copy of the schedule, in float64."""
+    if step < warmup:
+        return peak * step / warmup
+    p = min(max((step - warmup) / (total - warmup), 0.0), 1.0)
+    return final + (peak - final) * 0.5 * (1 + math.cos(math.pi * p))
+
+
+def _probe_steps(warmup, total) -> list[float]:
+    ints = {0, 1, warmup - 1, warmup, warmup + 1, (warmup + total) // 2, total - 1, total, total + 1, 2 * total, 10 * total}
+    return sorted({s for s in ints if s >= 0} | {warmup / 2 + 0.5, (warmup + total) / 2 + 0.25})
+
+
+def _phase(step, warmup, total) -> str:
+    return "warm-up rates" if step < warmup else "decay rates" if step <= total else "rates after total_steps"
+
+
+def _rates(student, schedule, steps, dtype) -> tuple[bool, list | str]:
+    """The schedule's rates at the steps, each given as a scalar tensor of ``dtype``."""
+    steps = [s for s in steps if dtype.is_floating or float(s).is_integer()]
+    ok, out = _own(student, "WarmupCosine.__call__",
+                   lambda: [schedule(tf.constant(s if dtype.is_floating else int(s), dtype)) for s in steps])
+    return (True, [(s, _as_float(r)) for s, r in zip(steps, out)]) if ok else (False, out)
+
+
+@EX_5_2_5.part("the schedule's values", points=4)
+def _schedule_values(student: Student, ctx, v):
+    worst = {}  # phase -> (error / peak, measured text, expected text)
+    for peak, warmup, total, final in _SCHEDULES:
+        kwargs = {"peak_rate": peak, "warmup_steps": warmup, "total_steps": total}
+        if final is not None:
+            kwargs["final_rate"] = final
+        schedule = student.call("WarmupCosine", **kwargs)
+        for dtype in (tf.int64, tf.float32):
+            ok, rates = _rates(student, schedule, _probe_steps(warmup, total), dtype)
+            if not ok:
+                v.check("WarmupCosine.__call__ runs", False, f"{rates} for a {dtype.name} step", "a rate",
+                        "__call__ receives the step as a scalar tensor (int64 in training, float too) and returns "
+                        "the rate as a float32 tensor")
+                return
+            for step, got in rates:
+                want = _formula(peak, warmup, total, final or 0.0, step)
+                err = abs(got - want) / peak if math.isfinite(got) else math.inf
+                phase = _phase(step, warmup, total)
+                if err > worst.get(phase, (-1.0,))[0]:
+                    worst[phase] = (err, f"{got:.5g} at {dtype.name} step {step:g} for {kwargs}", f"{want:.5g}")
+    tol = EX_5_2_5.target("rate tolerance")
+    for phase, hint in _PHASES.items():
+        err, measured, expected = worst[phase]
+        v.check(phase, err <= tol, measured if err > tol else f"worst error {err:.2g} x peak_rate",
+                f"{expected} (within {tol:g} x peak_rate)" if err > tol else f"<= {tol:g} x peak_rate", hint)
+
+    # In training the step is a symbolic int64 tensor in a function that AutoGraph does not convert:
+    # the rates computed there must be the ones computed eagerly (right or wrong, those are graded above).
+    peak, warmup, total, final = _SCHEDULES[1]
+    schedule = student.call("WarmupCosine", peak, warmup, total, final)
+    steps = [0, warmup - 1, warmup, (warmup + total) // 2, total, 3 * total]
+    ok, eager = _rates(student, schedule, steps, tf.int64)
+    if ok:
+        ok, out = _own(student, "WarmupCosine.__call__", lambda: tf.function(
+            schedule, input_signature=[tf.TensorSpec([], tf.int64)], autograph=False).get_concrete_function())
+    if ok:
+        ok, out = _own(student, "WarmupCosine.__call__", lambda: [_as_float(out(tf.constant(s, tf.int64))) for s in steps])
+    errs = [abs(g - e) / peak for g, (_, e) in zip(out, eager)] if ok else []
+    v.check("rates inside a compiled training step", ok and max(errs) <= tol,
+            out if not ok else f"worst difference {max(errs):.2g} x peak_rate", "the rates computed eagerly",
+            "in a compiled training step the step is a symbolic tensor: a Python if, min() or max() on it, or "
+            "math.cos(), fails there. Compute both phases with tensor operations and select with a tensor where")
+
+
+_NONE = object()
+
+
+@EX_5_2_5.part("saved with a model", points=3)
+def _saved(student, ctx, v):
+    settings, steps = (3e-3, 13, 120, 2e-4), [0, 5, 13, 60, 119, 120, 500]
+    schedule = student.call("WarmupCosine", *settings)
+    ok, want = _rates(student, schedule, steps, tf.int64)
+    if not ok:
+        v.check("WarmupCosine.__call__ runs", False, want, "a rate", "__call__ must run on an int64 step tensor")
+        return
+    want = [r for _, r in want]
+    cls = type(schedule)
+    name = keras.saving.get_registered_name(cls)
+
+    def round_trip():
+        model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mse")
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unbuilt optimizer has no variables to restore
+            path = Path(tmp) / "schedule.keras"
+            model.save(path)
+            # Point the registered name at this class while loading: another exercise file loaded in the
+            # same process (the stub, a reference) registers its class under the same name, the last
+            # registration wins, and Keras 3 prefers its global registry to custom_objects= and to a
+            # CustomObjectScope, so only the registry itself can be pointed.
+            registry = keras.saving.get_custom_objects()
+            previous = registry.get(name, _NONE)
+            if ">" in name:
+                registry[name] = cls
+            try:
+                loaded = keras.models.load_model(path)
+            finally:
+                if previous is _NONE:
+                    registry.pop(name, None)
+                else:
+                    registry[name] = previous
+        rates = []
+        for s in steps:
+            loaded.optimizer.iterations.assign(s)
+            rates.append(_as_float(loaded.optimizer.learning_rate))
+        return rates
+
+    ok, got = _own(student, "saving the schedule", round_trip, todo=False)
+    same = ok and np.allclose(got, want, rtol=1e-6, atol=1e-9)
+    v.check("saved with the model and loaded back", same,
+            got if not ok else "the same rates" if same else f"rates {np.round(got, 6).tolist()}",
+            f"the rates {np.round(want, 6).tolist()} at steps {steps}",
+            "the optimizer saves its schedule through get_config() -- the four constructor arguments by name, as "
+            "plain numbers -- and finds the class again by the name it is registered under: write get_config and "
+            "keep the register_keras_serializable decorator")
+    ok, copy = _own(student, "WarmupCosine.get_config", lambda: cls.from_config(schedule.get_config()), todo=False)
+    ok, got = _rates(student, copy, steps, tf.int64) if ok else (False, copy)
+    same = ok and np.allclose([r for _, r in got], want, rtol=1e-6, atol=1e-9)
+    v.check("from_config(get_config())", same, got if not ok else "the same rates" if same else "other rates",
+            "the same schedule", "get_config() returns exactly the constructor's arguments, by name, so that "
+            "from_config (which calls the class with them) builds the same schedule")
+
+
+def _steps_per_epoch() -> int:
+    return math.ceil(len(_churn().X_train) / EX_5_2_5.target("batch size"))
+
+
+@EX_5_2_5.part("the schedule for the fit", points=1)
+def _schedule_for(student, ctx, v):
+    # Hidden fits (steps per epoch, epochs), the graded one first.
+    for spe, epochs in [(_steps_per_epoch(), EX_5_2_5.target("epochs")), (10, 3), (250, 8)]:
+        schedule = student.call("schedule_for", spe, epochs)
+        total = spe * epochs
+        probes = [0, *range(spe, total, max(1, total // 40)), total - max(1, total // 20), total, total + spe, 10 * total]
+        ok, rates = _rates(student, schedule, probes, tf.int64)
+        if not ok:
+            v.check("schedule_for's schedule runs", False, rates, "a rate", "return a WarmupCosine of your class")
+            return
+        r = dict(rates)
+        tol = EX_5_2_5.target("rate tolerance") * max(max(r.values()), 1e-12)
+        near_end = r[total - max(1, total // 20)]
+        ok = near_end > r[total] + tol and abs(r[total] - r[total + spe]) <= tol and abs(r[total] - r[10 * total]) <= tol
+        if not ok:
+            v.check("the decay ends with the fit", False,
+                    f"rates {near_end:.3g}, {r[total]:.3g}, {r[total + spe]:.3g} at steps {total - max(1, total // 20)}, "
+                    f"{total}, {total + spe} of a fit of {epochs} epochs x {spe} updates",
+                    "still decaying near the last update, constant from it on",
+                    "the schedule counts optimizer updates: a fit has steps_per_epoch x epochs of them, and the "
+                    "decay ends at the last (epochs are not steps)")
+            return
+        if ctx.get("schedule") is None:
+            ctx["schedule"] = schedule
+    v.check("the decay ends with the fit", True, "3 fits", "total_steps = steps_per_epoch x epochs", "")
+
+
+def _churn_network(seed: int) -> keras.Model:
+    coursekit.set_seed(seed)
+    return keras.Sequential([keras.Input(shape=(_churn().n_features,)), keras.layers.Dense(64, activation="relu"),
+                             keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+
+
+def _fit_val_losses(learning_rate, seed: int) -> list[float]:
+    """The rubric's protocol: Adam at this rate or schedule, 20 epochs of batch 64, no early stopping."""
+    churn = _churn()
+    model = _churn_network(seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
+    fast_compile(model)
+    history = fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX_5_2_5.target("epochs"),
+                       batch_size=EX_5_2_5.target("batch size"), seed=seed)
+    return history.history["val_loss"]
+
+
+@functools.lru_cache(maxsize=None)
+def _constant_rate_val_losses(seed: int) -> tuple[float, ...]:
+    """The constant rate's run, once per seed and process (it does not depend on the student's work)."""
+    return tuple(_fit_val_losses(EX_5_2_5.target("constant rate"), seed))
+
+
+@EX_5_2_5.part("a fit that ends below the constant rate", points=4)
+def _schedule_fit(student, ctx, v):
+    schedule = ctx.need("schedule")
+    try:  # the rubric's own code; the schedule is traced into its compiled training step
+        losses = _fit_val_losses(schedule, ctx.seed)
+    except Exception as exc:  # noqa: BLE001 -- a schedule that cannot run in training fails the check
+        v.check("trains with the schedule", False, f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}",
+                "training runs", "the optimizer calls the schedule inside the compiled training step, on a "
+                "symbolic int64 step: tensor operations only")
+        return
+    constant = _constant_rate_val_losses(ctx.seed)
+    v.metric("constant_rate_val_loss", constant[-1])
+    v.metric("constant_rate_best_val_loss", min(constant))
+    v.metric("schedule_val_loss", losses[-1])
+    v.metric("schedule_best_val_loss", min(losses))
+    # Measured over seeds 0-4 (20 epochs, batch 64, 64-32 ReLU; validation loss after the last epoch):
+    # constant 0.01: 0.4500-0.4662 (best epochs 0.4290-0.4341). Reference (peak 3e-3, warm-up 2 epochs, final
+    # 1e-5): 0.4307-0.4408, gain 0.0178-0.0273 (best epochs 0.4277-0.4338). Other schedules: peak 0.01, warm-up
+    # 1 epoch, final 0: gain 0.0051-0.0195; peak 5e-3: 0.0113-0.0235; peak 1e-3: 0.0193-0.0357.
+    v.at_least("validation loss gain over the constant rate", constant[-1] - losses[-1],
+               EX_5_2_5.target("validation loss gain"),
+               "after 20 epochs a constant 0.01 has drifted up from its best validation loss; a schedule that has "
+               "decayed to a small rate by the last update ends lower. A peak as high as the constant rate gains "
+               "least; a lower peak, or a longer warm-up, gains more")
+
+
+# --------------------------------------------------------------------------- 5.2.7 gradient checking
+
+
+EX_5_2_7 = Exercise("5.2.7", ("numerical_gradient", "autodiff_gradient", "relative_error"),
+                    targets={"log10 error of the numerical gradient": -8, "log10 relative error, correct loss": -7,
+                             "relative error, broken backward pass": 0.5})
+EPS_5_2_7 = 1e-6
+GRAD_ROWS, GRAD_HIDDEN = 64, 4
+
+
+def _rel(a, b) -> float:
+    """The rubric's own relative error."""
+    a = np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in a])
+    b = np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in b])
+    scale = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def _bce(y, logits):
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits))
+
+
+@tf.custom_gradient
+def _bce_backward_without_mean(logits, y):
+    """The right loss forward; a hand-written backward pass that forgets to divide by the number of rows."""
+    def backward(upstream):
+        return upstream * (tf.sigmoid(logits) - y), tf.zeros_like(y)
+
+    return _bce(y, logits), backward
+
+
+def _gradient_cases(seed: int) -> list[tuple]:
+    """Hidden float64 functions: (name, loss_fn, variables, their true gradient as a function)."""
+    rng = np.random.default_rng(5207 + seed)
+    A = rng.normal(size=(5, 5))
+    A = A @ A.T + np.eye(5)
+    b, C = rng.normal(size=5), rng.normal(size=(2, 3))
+    w, M = tf.Variable(rng.normal(size=5)), tf.Variable(rng.normal(size=(2, 3)))
+    quadratic = ("a quadratic", lambda: 0.5 * tf.tensordot(w, tf.linalg.matvec(A, w), 1) + tf.reduce_sum(b * w)
+                 + tf.reduce_sum(C * M**2), [w, M], lambda: [A @ w.numpy() + b, 2 * C * M.numpy()])
+    s, u, c = rng.uniform(0.5, 2.0, size=(3, 4)), tf.Variable(rng.normal(size=(3, 4))), tf.Variable(np.float64(rng.normal()))
+    exps = ("a sum of exponentials", lambda: tf.reduce_sum(tf.exp(s * u)) + tf.sin(c), [u, c],
+            lambda: [s * np.exp(s * u.numpy()), np.cos(c.numpy())])
+    return [quadratic, exps, _network(seed)]
+
+
+def _network(seed: int):
+    """A float64 40-4-1 tanh network on 64 churn training rows, with its correct loss and its tape gradient."""
+    churn = _churn()
+    rng = np.random.default_rng(seed)
+    X = tf.constant(churn.X_train[:GRAD_ROWS], tf.float64)
+    y = tf.constant(churn.y_train[:GRAD_ROWS].reshape(-1, 1), tf.float64)
+    n = churn.n_features
+    variables = [tf.Variable(rng.normal(scale=np.sqrt(2 / (n + GRAD_HIDDEN)), size=(n, GRAD_HIDDEN))),
+                 tf.Variable(rng.normal(scale=0.1, size=GRAD_HIDDEN)),
+                 tf.Variable(rng.normal(scale=np.sqrt(2 / (GRAD_HIDDEN + 1)), size=(GRAD_HIDDEN, 1))),
+                 tf.Variable(np.zeros(1))]
+    W1, b1, W2, b2 = variables
+
+    def logits():
+        return tf.tanh(X @ W1 + b1) @ W2 + b2
+
+    def tape():
+        with tf.GradientTape() as t:
+            loss = _bce(y, logits())
+        return [g.numpy() for g in t.gradient(loss, variables)]
+
+    network = ("a 40-4-1 network", lambda: _bce(y, logits()), variables, tape)
+    return network + (lambda: _bce_backward_without_mean(logits(), y),)
+
+
+def _counted(loss_fn):
+    calls = [0]
+
+    def counted():
+        calls[0] += 1
+        return loss_fn()
+
+    return counted, calls
+
+
+@EX_5_2_7.part("numerical gradient", points=5)
+def _numerical(student: Student, ctx, v):
+    shapes_ok, counts, moved, errors = True, [], [], []
+    for name, loss_fn, variables, true_gradient, *_ in _gradient_cases(ctx.seed):
+        before = [var.numpy().copy() for var in variables]
+        counted, calls = _counted(loss_fn)
+        grads = student.call("numerical_gradient", counted, list(variables), EPS_5_2_7)
+        n = sum(b.size for b in before)
+        counts.append((name, calls[0], n))
+        moved += [name for b, var in zip(before, variables) if not np.array_equal(b, var.numpy())]
+        for var, b in zip(variables, before):
+            var.assign(b)  # the rubric's own true gradient is taken at the original weights
+        try:
+            got = [np.asarray(g, np.float64) for g in grads]
+        except (TypeError, ValueError):
+            got = []
+        if len(got) != len(variables) or any(g.shape != b.shape for g, b in zip(got, before)):
+            shapes_ok = False
+            v.check("numerical gradient shapes", False, [g.shape for g in got] or type(grads).__name__,
+                    f"{[b.shape for b in before]} for {name}", "return one NumPy array per variable, with its shape")
+            break
+        errors.append((name, _rel(got, true_gradient())))
+    if shapes_ok:
+        v.check("numerical gradient shapes", True, f"{len(counts)} functions", "one array per variable, its shape", "")
+    wrong = [(name, c, n) for name, c, n in counts if c != 2 * n]
+    v.check("loss evaluations per weight", not wrong,
+            f"{wrong[0][1]} evaluations for {wrong[0][2]} weights of {wrong[0][0]}" if wrong else "2 per weight",
+            "exactly 2 per weight", "central differences evaluate the loss twice per weight, at w + eps and at "
+            "w - eps: no evaluation at w itself, none twice")
+    v.check("weights unchanged", not moved, f"changed in {moved[0]}" if moved else "unchanged", "the original values",
+            "put every entry back to its original value after its two evaluations: the next entry's differences "
+            "must be taken at the original point, and the caller's weights must not move")
+    if shapes_ok:
+        name, worst = max(errors, key=lambda e: e[1])
+        v.metric("numerical_gradient_error", worst)
+        # Measured over seeds 0-4 with eps 1e-6, the worst of the three functions: central differences
+        # 2.1e-10 to 8.4e-10 (log10 -9.7 to -9.1; 5e-11 on the quadratic); forward differences 3.6e-7 to 5.7e-7
+        # (log10 -6.4 to -6.2; at least 1.7e-7 on every function).
+        v.at_most("log10 error of the numerical gradient", math.log10(max(worst, 1e-300)),
+                  EX_5_2_7.target("log10 error of the numerical gradient"),
+                  f"on {name}: use central differences, (L(w + eps) - L(w - eps)) / (2 eps), accurate to order "
+                  "eps^2; forward differences (L(w + eps) - L(w)) / eps are accurate to order eps only")
+
+
+@EX_5_2_7.part("autodiff gradient", points=1)
+def _autodiff(student, ctx, v):
+    for name, loss_fn, variables, true_gradient, *_ in _gradient_cases(ctx.seed):
+        grads = student.call("autodiff_gradient", loss_fn, list(variables))
+        try:
+            err = _rel([np.asarray(g, np.float64) for g in grads], true_gradient())
+        except (TypeError, ValueError):
+            err = math.inf
+        if not err <= 1e-12:
+            v.check("autodiff gradient", False, f"relative error {err:.3g} on {name}", "<= 1e-12",
+                    "record one evaluation of loss_fn() under tf.GradientTape and return the tape's gradient for "
+                    "the variables, as NumPy arrays in the variables' order")
+            return
+    v.check("autodiff gradient", True, "3 functions", "the true gradients", "")
+
+
+def _relative_error_cases():
+    rng = np.random.default_rng(57)
+    big = [rng.normal(scale=1e6, size=(4, 3)), rng.normal(scale=1e6, size=7)]
+    return [
+        ("two vectors", [np.array([1.0, 2.0, 3.0])], [np.array([1.0, 2.0, 4.0])]),
+        ("several arrays of different sizes", [rng.normal(size=(3, 2)), rng.normal(size=5) * 10],
+         [rng.normal(size=(3, 2)), rng.normal(size=5)]),
+        ("gradients of a large scale", big, [g * (1 + 1e-3 * rng.normal(size=g.shape)) for g in big]),
+        ("gradients of a tiny scale", [rng.normal(scale=1e-9, size=6)], [rng.normal(scale=1e-9, size=6)]),
+        ("one list all zeros", [np.zeros(3), np.zeros((2, 2))], [rng.normal(size=3), rng.normal(size=(2, 2))]),
+        ("both all zeros", [np.zeros(4), np.zeros(1)], [np.zeros(4), np.zeros(1)]),
+        ("equal lists", big, [g.copy() for g in big]),
+    ]
+
+
+@EX_5_2_7.part("relative error", points=2)
+def _relative(student, ctx, v):
+    for name, a, b in _relative_error_cases():
+        got = _as_float(student.call("relative_error", [x.copy() for x in a], [x.copy() for x in b]))
+        want = _rel(a, b)
+        if not (math.isfinite(got) and abs(got - want) <= 1e-9 * max(want, 1e-12) + 1e-15):
+            v.check("relative_error", False, f"{got:.6g} for {name}", f"{want:.6g}",
+                    "divide ||a - b|| by ||a|| + ||b||, Euclidean norms over all entries of all arrays together, so "
+                    "the error does not depend on the gradients' scale; 0 when both lists are all zeros")
+            return
+    v.check("relative_error", True, f"{len(_relative_error_cases())} pairs", "||a - b|| / (||a|| + ||b||)", "")
+
+
+@EX_5_2_7.part("checking a network's backward pass", points=2)
+def _check_network(student, ctx, v):
+    name, loss_fn, variables, tape, broken_loss = _network(ctx.seed)
+    results = {}
+    for kind, fn in (("correct", loss_fn), ("broken", broken_loss)):
+        analytic = student.call("autodiff_gradient", fn, list(variables))
+        numeric = student.call("numerical_gradient", fn, list(variables), EPS_5_2_7)
+        results[kind] = _as_float(student.call("relative_error", analytic, numeric))
+        v.metric(f"rubric_relative_error_{kind}", _rel(analytic, numeric))
+    # Measured over seeds 0-4 (reference): correct loss 2e-10 to 8e-10 (log10 about -9.3); the backward pass
+    # without the 1/n is 64 times too large: (64 - 1) / (64 + 1) = 0.969 on every seed.
+    v.at_most("log10 relative error, correct loss", math.log10(max(results["correct"], 1e-300)),
+              EX_5_2_7.target("log10 relative error, correct loss"),
+              "for a correct backward pass central differences in float64 agree with the tape to about 1e-9; "
+              "check the numerical gradient and the relative error")
+    v.at_least("relative error, broken backward pass", results["broken"],
+               EX_5_2_7.target("relative error, broken backward pass"),
+               "the numerical gradient must come from loss values only (never from the tape): only then does it "
+               "disagree with a wrong hand-written backward pass")
+
+
+EXERCISES = {e.ex_id: e for e in (EX_5_2_1, EX_5_2_2, EX_5_2_3, EX_5_2_4, EX_5_2_5, EX_5_2_6, EX_5_2_7)}
 
 
 @pytest.mark.parametrize("ex_id", exercise_params(EXERCISES))
@@ -649,6 +1096,7 @@ def test_exercise(ex_id, graded):
 
 
 # --------------------------------------------------------------------------- wrong answers
+# Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
 
 
 def _fails(verdict, check: str, *words: str):
@@ -821,3 +1269,157 @@ def test_5_2_6_rejects_an_early_stopping_that_forgets(reference):
     verdict = EX_5_2_6.grade(reference("5.2.6").replaced(fit_resumable=_backup_only), 0,
                              only=["early stopping survives the restart"])
     _fails(verdict, "EarlyStopping stops where it would have without the interruption", "wait")
+
+
+def _wrong_schedule(reference_class, rate):
+    """A subclass of the reference schedule whose __call__ is ``rate(self, step as float32)``."""
+    return type("WrongSchedule", (reference_class,), {"__call__": lambda self, step: rate(self, keras.ops.cast(step, "float32"))})
+
+
+def _cosine(self, s, final):
+    p = keras.ops.clip((s - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0.0, 1.0)
+    return final + (self.peak_rate - final) * 0.5 * (1.0 + keras.ops.cos(math.pi * p))
+
+
+def test_5_2_5_rejects_a_warm_up_off_by_one_and_a_decay_to_zero(reference, seed):
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+    early = _wrong_schedule(Ref, lambda self, s: keras.ops.where(
+        s < self.warmup_steps - 1, self.peak_rate * (s + 1) / self.warmup_steps, _cosine(self, s, self.final_rate)))
+    _fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=early), seed, only=["the schedule's values"]), "warm-up rates", "step 0")
+    to_zero = _wrong_schedule(Ref, lambda self, s: keras.ops.where(
+        s < self.warmup_steps, self.peak_rate * s / self.warmup_steps, _cosine(self, s, 0.0)))
+    _fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=to_zero), seed, only=["the schedule's values"]), "decay rates", "not to 0")
+
+
+def test_5_2_5_rejects_a_cosine_that_does_not_stop_and_a_python_if(reference, seed):
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+
+    def unclipped(self, s):
+        p = (s - self.warmup_steps) / (self.total_steps - self.warmup_steps)
+        falling = self.final_rate + (self.peak_rate - self.final_rate) * 0.5 * (1.0 + keras.ops.cos(math.pi * p))
+        return keras.ops.where(s < self.warmup_steps, self.peak_rate * s / self.warmup_steps, falling)
+
+    verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=_wrong_schedule(Ref, unclipped)), seed, only=["the schedule's values"])
+    _fails(verdict, "rates after total_steps", "stays at final_rate")
+    assert "decay rates" not in verdict.failed_names(), verdict.report()
+
+    def python_if(self, s):  # right eagerly; a symbolic step cannot be a Python bool
+        if s < self.warmup_steps:
+            return self.peak_rate * s / self.warmup_steps
+        return _cosine(self, s, self.final_rate)
+
+    verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=_wrong_schedule(Ref, python_if)), seed, only=["the schedule's values"])
+    _fails(verdict, "rates inside a compiled training step", "python if")
+    assert not {"warm-up rates", "decay rates", "rates after total_steps"} & set(verdict.failed_names()), verdict.report()
+
+
+def test_5_2_5_rejects_a_schedule_without_get_config_or_registration(reference, seed):
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+    # Registered under its own name (a registration needs a get_config attribute: the base class's raises).
+    no_config = keras.saving.register_keras_serializable(package="rubric_5_2_5_wrong")(
+        type("NoConfig", (Ref,), {"get_config": keras.optimizers.schedules.LearningRateSchedule.get_config}))
+    verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=no_config), seed, only=["saved with a model"])
+    _fails(verdict, "saved with the model and loaded back", "get_config")
+    _fails(verdict, "from_config(get_config())", "get_config")
+    unregistered = type("Unregistered", (Ref,), {})  # a subclass is not registered under its own name
+    verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=unregistered), seed, only=["saved with a model"])
+    _fails(verdict, "saved with the model and loaded back", "register_keras_serializable")
+    assert "from_config(get_config())" not in verdict.failed_names(), verdict.report()
+
+
+def test_5_2_5_rejects_a_schedule_counted_in_epochs(reference, seed):
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+    in_epochs = ref.replaced(schedule_for=lambda steps_per_epoch, epochs: Ref(3e-3, 2, epochs, 1e-5))
+    _fails(EX_5_2_5.grade(in_epochs, seed, only=["the schedule for the fit"]), "the decay ends with the fit", "epochs are not steps")
+
+
+def _forward_differences(loss_fn, variables, eps):
+    """Two evaluations per weight (the base loss again each time), weights restored: only the formula is wrong."""
+    grads = []
+    for var in variables:
+        original = np.array(var.numpy())
+        grad = np.zeros(original.shape)
+        for i in np.ndindex(original.shape):
+            var.assign(original)
+            base = float(loss_fn())
+            moved = original.copy()
+            moved[i] += eps
+            var.assign(moved)
+            grad[i] = (float(loss_fn()) - base) / eps
+        var.assign(original)
+        grads.append(grad)
+    return grads
+
+
+def _once_per_variable(loss_fn, variables, eps):
+    """Forward differences with the base loss read once per variable: n + 1 evaluations."""
+    grads = []
+    for var in variables:
+        original = np.array(var.numpy())
+        base = float(loss_fn())
+        grad = np.zeros(original.shape)
+        for i in np.ndindex(original.shape):
+            moved = original.copy()
+            moved[i] += eps
+            var.assign(moved)
+            grad[i] = (float(loss_fn()) - base) / eps
+        var.assign(original)
+        grads.append(grad)
+    return grads
+
+
+def _not_restored(loss_fn, variables, eps):
+    """Central differences that leave each entry at w - eps."""
+    grads = []
+    for var in variables:
+        values = np.array(var.numpy())
+        grad = np.zeros(values.shape)
+        for i in np.ndindex(values.shape):
+            w = values[i]
+            values[i] = w + eps
+            var.assign(values)
+            up = float(loss_fn())
+            values[i] = w - eps
+            var.assign(values)
+            grad[i] = (up - float(loss_fn())) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
+def test_5_2_7_rejects_forward_differences_and_a_one_sided_count(reference, seed):
+    ref = reference("5.2.7")
+    verdict = EX_5_2_7.grade(ref.replaced(numerical_gradient=_forward_differences), seed, only=["numerical gradient"])
+    _fails(verdict, "log10 error of the numerical gradient", "central differences")
+    assert {"loss evaluations per weight", "weights unchanged"}.isdisjoint(verdict.failed_names()), verdict.report()
+    verdict = EX_5_2_7.grade(ref.replaced(numerical_gradient=_once_per_variable), seed, only=["numerical gradient"])
+    _fails(verdict, "loss evaluations per weight", "twice per weight")
+
+
+def test_5_2_7_rejects_weights_left_moved(reference, seed):
+    verdict = EX_5_2_7.grade(reference("5.2.7").replaced(numerical_gradient=_not_restored), seed, only=["numerical gradient"])
+    _fails(verdict, "weights unchanged", "back to its original value")
+
+
+def test_5_2_7_rejects_an_unnormalised_error_and_a_per_array_mean(reference, seed):
+    ref = reference("5.2.7")
+    unnormalised = ref.replaced(relative_error=lambda a, b: float(np.linalg.norm(
+        np.concatenate([np.ravel(x) for x in a]) - np.concatenate([np.ravel(x) for x in b]))))
+    _fails(EX_5_2_7.grade(unnormalised, seed, only=["relative error"]), "relative_error", "divide")
+
+    def per_array(a, b):
+        errs = [np.linalg.norm(x - y) / (np.linalg.norm(x) + np.linalg.norm(y) or 1.0) for x, y in zip(a, b)]
+        return float(np.mean(errs))
+
+    _fails(EX_5_2_7.grade(ref.replaced(relative_error=per_array), seed, only=["relative error"]), "relative_error",
+           "all arrays together")
+
+
+def test_5_2_7_rejects_a_numerical_gradient_taken_from_the_tape(reference, seed):
+    ref = reference("5.2.7")
+    from_tape = ref.replaced(numerical_gradient=lambda loss_fn, variables, eps: ref.module.autodiff_gradient(loss_fn, variables))
+    _fails(EX_5_2_7.grade(from_tape, seed, only=["checking a network's backward pass"]),
+           "relative error, broken backward pass", "loss values only")

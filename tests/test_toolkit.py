@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -192,7 +193,12 @@ def test_hints_come_in_levels_and_are_counted(tmp_path, monkeypatch, capsys):
     assert "5.1.1" in json.loads((tmp_path / "state" / "solutions.json").read_text())
 
 
-@pytest.mark.parametrize("ex_id", [i for i in rubric.exercise_ids() if i.startswith("5.1.")])
+def _v2_ids() -> list[str]:
+    """Exercises on engine v2: the solution has no run() harness of its own."""
+    return [i for i in rubric.exercise_ids() if not re.search(r"^def run\(", rubric.exercise_file(i, "solution").read_text(), re.M)]
+
+
+@pytest.mark.parametrize("ex_id", _v2_ids())
 def test_every_v2_exercise_has_hints_in_levels(ex_id):
     levels = cli.hint_levels(ex_id)
     assert 2 <= len(levels) <= 3, f"{ex_id}: {len(levels)} hint levels"
