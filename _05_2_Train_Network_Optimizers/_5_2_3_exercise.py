@@ -51,21 +51,6 @@ def gradient_norm_logger(X: np.ndarray, y: np.ndarray) -> keras.callbacks.Callba
     raise NotImplementedError("gradient_norm_logger: return the callback that records per-layer gradient norms each epoch")
 
 
-class _GradientNorms(keras.callbacks.Callback):
-    def __init__(self, X, y):
-        super().__init__()
-        self.X = tf.constant(X)
-        self.y = tf.reshape(tf.constant(y, dtype=tf.float32), (-1, 1))
-        self.norms = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        kernels = [layer.kernel for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
-        loss_fn = keras.losses.get(self.model.loss)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(loss_fn(self.y, self.model(self.X, training=False)))
-        self.norms.append([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
-
-
 def build_fixed(n_features: int) -> keras.Model:
     """The compiled 10 x 32 sigmoid network, changed so that it trains."""
     # TODO: keep the depth, the width and the sigmoids; let the gradient reach the first layers.

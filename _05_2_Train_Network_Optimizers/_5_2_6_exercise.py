@@ -47,26 +47,5 @@ def fit_resumable(model: keras.Model, train: data.TrainVal, epochs: int, backup_
     raise NotImplementedError("fit_resumable: return the History of a training run that resumes from its backup")
 
 
-class _KeepEarlyStopping(keras.callbacks.Callback):
-    """Writes an EarlyStopping's state beside the backup after every epoch and puts it back when a
-    run starts (after the EarlyStopping's own on_train_begin has reset it: it comes later in the list)."""
-
-    FIELDS = ("wait", "best", "best_epoch")
-
-    def __init__(self, stop: keras.callbacks.EarlyStopping, path: Path):
-        super().__init__()
-        self.stop, self.path = stop, path
-
-    def on_train_begin(self, logs=None):
-        if self.path.exists():
-            for field, value in json.loads(self.path.read_text()).items():
-                setattr(self.stop, field, value)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({f: float(getattr(self.stop, f)) if f == "best" else int(getattr(self.stop, f))
-                                         for f in self.FIELDS}))
-
-
 if __name__ == "__main__":
     coursekit.selfcheck(__file__)

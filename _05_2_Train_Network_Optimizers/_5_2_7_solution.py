@@ -2,7 +2,7 @@
 
 Goal: write the check that catches a wrong backward pass: a numerical gradient from loss values
 alone, the gradient of automatic differentiation, and the relative error between the two.
-Read first: README.md section 5 (Gradient checking), demo_gradients.py
+Read first: README.md section 5 (Gradient checking)
 
 The functions. ``loss_fn()`` takes no argument and returns the loss, a scalar tensor, for the
 current values of ``variables`` (float64 ``tf.Variable``s).

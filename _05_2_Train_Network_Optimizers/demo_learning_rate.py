@@ -2,9 +2,10 @@
 
 First, Adam on churn with learning rates from 1e-5 to 1 for the same few epochs: too low and
 the loss hardly moves, too high and it is no better than predicting the churn rate; on this
-grid, one rate per power of ten, three neighbouring rates are good. Then three ways to change the rate during training: a constant rate,
-ReduceLROnPlateau (halve it when the validation loss stalls) and a warm-up followed by cosine
-decay (``keras.optimizers.schedules.CosineDecay`` with ``warmup_target``).
+grid, one rate per power of ten, three neighbouring rates are good. Then three ways to change
+the rate during training: a constant rate, ReduceLROnPlateau (halve it when the validation
+loss stalls) and a warm-up followed by cosine decay (``keras.optimizers.schedules.CosineDecay``
+with ``warmup_target``).
 
 Run:  python demo_learning_rate.py   (or: course run 5.2 learning_rate)
 """

@@ -167,6 +167,11 @@ def test_v2_exercise_contract(ex_id):
         assert any(re.search(rf"(?<![\d.]){re.escape(t)}(?![\d])", doc) for t in shown), (
             f"{ex_id}: the rubric's {name} ({value}) is not stated in the docstring")
 
+    # The solution's private helpers stay in the solution: a stub that ships them ships part of the answer.
+    helpers = {n.name for n in sol_tree.body if _is_helper(n, set(todo))}
+    shipped = sorted(helpers & {n.name for n in stub_tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))})
+    assert not shipped, f"{ex_id}: the stub ships the solution's private helpers {shipped}"
+
     # No line of the solution's function bodies (code of 20+ characters) appears anywhere in the stub.
     flat = _squash(stub_src)
     leaks = []
