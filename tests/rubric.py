@@ -412,8 +412,6 @@ class Student:
         return Student(self.ex_id, module, self.path, trusted=tuple(self.trusted | set(functions)))
 
     def call(self, name: str, *args, **kwargs):
-        from data import guard
-
         if isinstance(self.module, _Broken):
             exc = self.module.exc
             raise StudentFailure(name, f"the file does not import: {type(exc).__name__}: {exc}",
@@ -628,3 +626,29 @@ def hidden_nonlinearities(model) -> list[str]:
             j += 1
         names.append(act or "linear")
     return names
+
+
+# --------------------------------------------------------------------------- checks the lessons share
+
+
+def is_model(v: Verdict, name: str, model) -> bool:
+    """The check that a student's function returned a Keras model."""
+    import keras
+
+    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
+                   "return the model object itself, compiled")
+
+
+def is_compiled(v: Verdict, name: str, model) -> bool:
+    """The check that a student's model was compiled with an optimizer and a loss."""
+    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
+    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
+                   "call model.compile(optimizer=..., loss=...) before returning the model")
+
+
+def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
+    """For the rubric's wrong-answer tests: ``check`` failed, and its hint names the mistake (every word)."""
+    failed = {c.name: c for c in verdict.failures}
+    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
+    hint = failed[check].hint.lower()
+    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"

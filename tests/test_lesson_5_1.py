@@ -21,7 +21,8 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import Exercise, Student, activation_name, dense_layers, exercise_params, hidden_nonlinearities, loss_name, model_layers
+from rubric import (Exercise, Student, activation_name, assert_fails, dense_layers, exercise_params, hidden_nonlinearities,
+                    is_compiled, is_model, loss_name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,17 +41,6 @@ def _housing():
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _is_model(v, name, model) -> bool:
-    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
-                   "return the model object itself, compiled")
-
-
-def _is_compiled(v, name, model) -> bool:
-    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
-    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
-                   "call model.compile(optimizer=..., loss=...) before returning the model")
 
 
 def _output(v, name, model, units: int, act: str, hint: str) -> bool:
@@ -122,7 +112,7 @@ def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
     churn = _churn()
     coursekit.set_seed(ctx.seed)
     model = student.call(f"build_{name}", churn.n_features)
-    if not (_is_model(v, name, model) and _is_compiled(v, name, model)):
+    if not (is_model(v, name, model) and is_compiled(v, name, model)):
         return
     hidden = dense_layers(model)[:-1]
     v.check(f"{name} depth", depth_ok(len(hidden)), f"{len(hidden)} hidden Dense layers", depth_text,
@@ -195,7 +185,7 @@ def _architecture(student, ctx, v):
     churn = _churn()
     coursekit.set_seed(ctx.seed)
     model = student.call("build_deep_narrow", churn.n_features)
-    if not (_is_model(v, "network", model) and _is_compiled(v, "network", model)):
+    if not (is_model(v, "network", model) and is_compiled(v, "network", model)):
         return
     widths = [layer.units for layer in dense_layers(model)[:-1]]
     shown = f"{len(widths)} x {widths[0]}" if widths and len(set(widths)) == 1 else str(widths)
@@ -252,7 +242,7 @@ def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss
     digits = _digits()
     coursekit.set_seed(ctx.seed)
     model = student.call(fn, digits.n_features, 10)
-    if not (_is_model(v, labels, model) and _is_compiled(v, labels, model)):
+    if not (is_model(v, labels, model) and is_compiled(v, labels, model)):
         return
     _output(v, labels, model, 10, "softmax", "one unit per class, with a softmax: the outputs form a probability distribution")
     _loss(v, labels, model, loss_ok, loss_text, loss_hint)
@@ -349,7 +339,7 @@ def _price(student, ctx, v):
     houses = _housing()
     coursekit.set_seed(ctx.seed)
     model = student.call("build_price_model", houses.n_features, float(houses.y_train.mean()))
-    if not (_is_model(v, "price model", model) and _is_compiled(v, "price model", model)):
+    if not (is_model(v, "price model", model) and is_compiled(v, "price model", model)):
         return
     _output(v, "price model", model, 1, "linear", "a regression output has no activation: any real value must be reachable")
     _loss(v, "price model", model, ("mse", "mae", "huber", "logcosh"), "a regression loss (MSE, MAE, Huber)",
@@ -385,64 +375,57 @@ def test_exercise(ex_id, graded):
 # Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
 
 
-def _fails(verdict, check: str, *words: str):
-    failed = {c.name: c for c in verdict.failures}
-    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
-    hint = failed[check].hint.lower()
-    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
-
-
 def test_5_1_1_rejects_a_count_without_biases(reference, seed):
     wrong = reference("5.1.1").replaced(count_params=lambda n, hidden, k=1: sum(
         a * b for a, b in zip([n, *hidden], [*hidden, k])))
-    _fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "bias")
+    assert_fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "bias")
 
 
 def test_5_1_1_rejects_a_count_without_the_output_layer(reference, seed):
     wrong = reference("5.1.1").replaced(count_params=lambda n, hidden, k=1: sum(
         a * b + b for a, b in zip([n, *hidden[:-1]], hidden)))
-    _fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "output layer")
+    assert_fails(EX_5_1_1.grade(wrong, seed, only=["counting weights"]), "count_params matches Keras", "output layer")
 
 
 def test_5_1_1_rejects_a_deep_network_over_budget_and_trained_with_mse(reference, seed):
     wrong = reference("5.1.1").replaced(build_deep=lambda n: _mlp(n, [128, 64, 32], loss="mse"))
     verdict = EX_5_1_1.grade(wrong, seed, only=["deep network"])
-    _fails(verdict, "deep weights", "budget")
-    _fails(verdict, "deep loss", "squared error")
+    assert_fails(verdict, "deep weights", "budget")
+    assert_fails(verdict, "deep loss", "squared error")
 
 
 def test_5_1_1_rejects_a_shallow_network_with_two_layers(reference, seed):
     wrong = reference("5.1.1").replaced(build_shallow=lambda n: _mlp(n, [32, 16]))
-    _fails(EX_5_1_1.grade(wrong, seed, only=["shallow network"]), "shallow depth", "hidden layers")
+    assert_fails(EX_5_1_1.grade(wrong, seed, only=["shallow network"]), "shallow depth", "hidden layers")
 
 
 def test_5_1_2_rejects_keeping_sigmoid(reference, seed):
     wrong = reference("5.1.2").replaced(build_deep_narrow=lambda n: sigmoid_baseline(n))
-    _fails(EX_5_1_2.grade(wrong, seed), "test_auc", "sigmoid")
+    assert_fails(EX_5_1_2.grade(wrong, seed), "test_auc", "sigmoid")
 
 
 def test_5_1_2_rejects_linear_layers_and_a_shallower_network(reference, seed):
     linear = reference("5.1.2").replaced(build_deep_narrow=lambda n: _mlp(n, [16] * 12, act="linear"))
-    _fails(EX_5_1_2.grade(linear, seed, only=["the given architecture"]), "hidden layers are non-linear", "linear")
+    assert_fails(EX_5_1_2.grade(linear, seed, only=["the given architecture"]), "hidden layers are non-linear", "linear")
     shallow = reference("5.1.2").replaced(build_deep_narrow=lambda n: _mlp(n, [64, 32], init="he_normal"))
-    _fails(EX_5_1_2.grade(shallow, seed, only=["the given architecture"]), "hidden widths", "depth")
+    assert_fails(EX_5_1_2.grade(shallow, seed, only=["the given architecture"]), "hidden widths", "depth")
 
 
 def test_5_1_3_rejects_an_off_by_one_one_hot_and_a_wrong_axis(reference, seed):
     ref = reference("5.1.3")
     narrow = ref.replaced(one_hot=lambda y, k: np.eye(int(np.max(y)) + 1, dtype=np.float32)[y])
-    _fails(EX_5_1_3.grade(narrow, seed, only=["one-hot encoding"]), "one_hot", "number of classes")
+    assert_fails(EX_5_1_3.grade(narrow, seed, only=["one-hot encoding"]), "one_hot", "number of classes")
     axis0 = ref.replaced(predict_classes=lambda model, X: np.argmax(model.predict(X, verbose=0), axis=0))
-    _fails(EX_5_1_3.grade(axis0, seed, only=["predicted classes"]), "predict_classes", "class axis")
+    assert_fails(EX_5_1_3.grade(axis0, seed, only=["predicted classes"]), "predict_classes", "class axis")
 
 
 def test_5_1_3_rejects_sigmoid_outputs_and_a_loss_for_the_other_label_format(reference, seed):
     ref = reference("5.1.3")
     sigmoid = ref.replaced(build_for_integer_labels=lambda n, k: _mlp(n, [64], k, "sigmoid", loss="sparse_categorical_crossentropy"))
-    _fails(EX_5_1_3.grade(sigmoid, seed, only=["integer labels"]), "integer labels output layer", "softmax")
+    assert_fails(EX_5_1_3.grade(sigmoid, seed, only=["integer labels"]), "integer labels output layer", "softmax")
     swapped = ref.replaced(build_for_one_hot_labels=lambda n, k: _mlp(n, [64], k, "softmax", loss="sparse_categorical_crossentropy"))
     verdict = EX_5_1_3.grade(swapped, seed, only=["one-hot labels"])
-    _fails(verdict, "one-hot labels loss", "sparse")
+    assert_fails(verdict, "one-hot labels loss", "sparse")
 
 
 def test_5_1_4_rejects_rmse_without_the_root_and_mae_without_abs(reference, seed):
@@ -456,18 +439,18 @@ def test_5_1_4_rejects_rmse_without_the_root_and_mae_without_abs(reference, seed
         err = np.asarray(y_pred, float) - np.asarray(y_true, float)
         return {"mse": np.mean(err**2), "mae": abs(np.mean(err)), "rmse": np.sqrt(np.mean(err**2))}
 
-    _fails(EX_5_1_4.grade(ref.replaced(regression_errors=no_root), seed, only=["error metrics"]), "regression_errors rmse", "square root")
-    _fails(EX_5_1_4.grade(ref.replaced(regression_errors=signed), seed, only=["error metrics"]), "regression_errors mae", "both signs")
+    assert_fails(EX_5_1_4.grade(ref.replaced(regression_errors=no_root), seed, only=["error metrics"]), "regression_errors rmse", "square root")
+    assert_fails(EX_5_1_4.grade(ref.replaced(regression_errors=signed), seed, only=["error metrics"]), "regression_errors mae", "both signs")
 
 
 def test_5_1_4_rejects_a_sigmoid_output_and_an_overfitting_network(reference, seed):
     ref = reference("5.1.4")
     sigmoid = ref.replaced(build_price_model=lambda n, m: _mlp(n, [32, 16], 1, "sigmoid", loss="mse"))
-    _fails(EX_5_1_4.grade(sigmoid, seed, only=["price model"]), "price model output layer", "no activation")
+    assert_fails(EX_5_1_4.grade(sigmoid, seed, only=["price model"]), "price model output layer", "no activation")
 
     def unpenalised(n, mean_target):  # measured over seeds 0-4: $25,576-31,734
         model = _mlp(n, [64, 32], 1, None, loss="mse")
         model.layers[-1].bias.assign([mean_target])
         return model
 
-    _fails(EX_5_1_4.grade(ref.replaced(build_price_model=unpenalised), seed, only=["price model"]), "test_rmse_dollars", "memorises")
+    assert_fails(EX_5_1_4.grade(ref.replaced(build_price_model=unpenalised), seed, only=["price model"]), "test_rmse_dollars", "memorises")

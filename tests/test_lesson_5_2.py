@@ -25,8 +25,8 @@ from sklearn.metrics import roc_auc_score
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name, dense_layers,
-                    exercise_params, hidden_nonlinearities, loss_name)
+from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name, assert_fails,
+                    dense_layers, exercise_params, hidden_nonlinearities, is_compiled, is_model, loss_name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,17 +37,6 @@ def _churn():
 @functools.lru_cache(maxsize=None)
 def _housing():
     return data.prepare_housing()
-
-
-def _is_model(v, name, model) -> bool:
-    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
-                   "return the model object itself, compiled")
-
-
-def _is_compiled(v, name, model) -> bool:
-    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
-    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
-                   "call model.compile(optimizer=..., loss=...) before returning the model")
 
 
 def _number(value) -> float:
@@ -385,7 +374,7 @@ def _fix_architecture(student, ctx, v):
     churn = _churn()
     coursekit.set_seed(ctx.seed)
     model = student.call("build_fixed", churn.n_features)
-    if not (_is_model(v, "network", model) and _is_compiled(v, "network", model)):
+    if not (is_model(v, "network", model) and is_compiled(v, "network", model)):
         return
     widths = [layer.units for layer in dense_layers(model)[:-1]]
     v.check("hidden widths", widths == [WIDTH_5_2_3] * DEPTH_5_2_3, str(widths), f"{DEPTH_5_2_3} x {WIDTH_5_2_3}",
@@ -481,7 +470,7 @@ def _trains_prices(student, ctx, v):
     houses = _housing()
     coursekit.set_seed(ctx.seed)
     model = student.call("build_regressor", houses.n_features)
-    if not (_is_model(v, "regressor", model) and _is_compiled(v, "regressor", model)):
+    if not (is_model(v, "regressor", model) and is_compiled(v, "regressor", model)):
         return
     widths = [layer.units for layer in dense_layers(model)[:-1]]
     acts = hidden_nonlinearities(model)
@@ -1099,13 +1088,6 @@ def test_exercise(ex_id, graded):
 # Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
 
 
-def _fails(verdict, check: str, *words: str):
-    failed = {c.name: c for c in verdict.failures}
-    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
-    hint = failed[check].hint.lower()
-    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
-
-
 def _range_test_linear(model, train, lr_min, lr_max, steps, batch_size):
     rates = np.linspace(lr_min, lr_max, steps)
     losses = []
@@ -1123,29 +1105,29 @@ def _range_test_without_training(model, train, lr_min, lr_max, steps, batch_size
 
 def test_5_2_1_rejects_a_linear_range_and_a_range_test_that_does_not_train(reference, seed):
     ref = reference("5.2.1")
-    _fails(EX_5_2_1.grade(ref.replaced(lr_range_test=_range_test_linear), seed, only=["range test"]),
+    assert_fails(EX_5_2_1.grade(ref.replaced(lr_range_test=_range_test_linear), seed, only=["range test"]),
            "rates grow geometrically from lr_min to lr_max", "linear")
     verdict = EX_5_2_1.grade(ref.replaced(lr_range_test=_range_test_without_training), seed, only=["range test"])
-    _fails(verdict, "the model made one update per step", "trains")
-    _fails(verdict, "the loss falls, then blows up at the largest rates", "do not reset")
+    assert_fails(verdict, "the model made one update per step", "trains")
+    assert_fails(verdict, "the loss falls, then blows up at the largest rates", "do not reset")
 
 
 def test_5_2_1_rejects_the_default_rate_and_small_batches(reference, seed):
     ref = reference("5.2.1")
     default = ref.replaced(choose_settings=lambda train: {"learning_rate": 0.01, "batch_size": 256})  # 0.54-0.63
-    _fails(EX_5_2_1.grade(default, seed, only=["settings under the budget"]), "validation loss", "few updates")
+    assert_fails(EX_5_2_1.grade(default, seed, only=["settings under the budget"]), "validation loss", "few updates")
     small = ref.replaced(choose_settings=lambda train: {"learning_rate": 0.1, "batch_size": 32})
-    _fails(EX_5_2_1.grade(small, seed, only=["settings under the budget"]), "batch size within the budget", "at least 256")
+    assert_fails(EX_5_2_1.grade(small, seed, only=["settings under the budget"]), "batch size within the budget", "at least 256")
 
 
 def test_5_2_2_rejects_a_shared_optimizer_and_a_misnamed_one(reference, seed):
     ref = reference("5.2.2")
     shared = {}
     wrong = ref.replaced(make_optimizer=lambda name: shared.setdefault(name, ref.module.make_optimizer(name)))
-    _fails(EX_5_2_2.grade(wrong, seed, only=["fresh optimizers of the right kind"]), "sgd is a new optimizer per call", "shared")
+    assert_fails(EX_5_2_2.grade(wrong, seed, only=["fresh optimizers of the right kind"]), "sgd is a new optimizer per call", "shared")
     no_nesterov = ref.replaced(make_optimizer=lambda name: keras.optimizers.SGD(0.02, momentum=0.9) if name == "nesterov"
                                else ref.module.make_optimizer(name))
-    _fails(EX_5_2_2.grade(no_nesterov, seed, only=["fresh optimizers of the right kind"]),
+    assert_fails(EX_5_2_2.grade(no_nesterov, seed, only=["fresh optimizers of the right kind"]),
            "nesterov is SGD with momentum and nesterov=True", "nesterov")
 
 
@@ -1170,16 +1152,16 @@ def test_5_2_2_rejects_one_rate_for_all_and_scores_on_the_training_loss(referenc
                 out[name].append(min(fit(model, s).history["loss"]))
         return out
 
-    _fails(EX_5_2_2.grade(ref.replaced(make_optimizer=same_rate), seed, only=["fresh optimizers of the right kind",
+    assert_fails(EX_5_2_2.grade(ref.replaced(make_optimizer=same_rate), seed, only=["fresh optimizers of the right kind",
            "the comparison"]), "mean score of the worst (sgd)", "own learning rate")
-    _fails(EX_5_2_2.grade(ref.replaced(compare=training_loss), seed, only=["fresh optimizers of the right kind", "the comparison"]),
+    assert_fails(EX_5_2_2.grade(ref.replaced(compare=training_loss), seed, only=["fresh optimizers of the right kind", "the comparison"]),
            "reported scores are the runs' best validation losses", "training loss")
 
 
 def test_5_2_2_rejects_ranking_by_the_best_seed(reference, seed):
     wrong = reference("5.2.2").replaced(rank=lambda results: sorted(
         ((n, float(np.mean(s)), float(np.min(s)), float(np.max(s))) for n, s in results.items()), key=lambda r: r[2]))
-    _fails(EX_5_2_2.grade(wrong, seed, only=["ranking with spread"]), "rank", "lucky seed")
+    assert_fails(EX_5_2_2.grade(wrong, seed, only=["ranking with spread"]), "rank", "lucky seed")
 
 
 class _WeightNorms(keras.callbacks.Callback):
@@ -1204,9 +1186,9 @@ class _AllVariables(keras.callbacks.Callback):
 
 def test_5_2_3_rejects_weight_norms_and_bias_gradients(reference, seed):
     ref = reference("5.2.3")
-    _fails(EX_5_2_3.grade(ref.replaced(gradient_norm_logger=_WeightNorms), seed, only=["the gradient-norm logger"]),
+    assert_fails(EX_5_2_3.grade(ref.replaced(gradient_norm_logger=_WeightNorms), seed, only=["the gradient-norm logger"]),
            "last row equals the rubric's gradient norms (relative difference)", "not the norm of the kernel")
-    _fails(EX_5_2_3.grade(ref.replaced(gradient_norm_logger=_AllVariables), seed, only=["the gradient-norm logger"]),
+    assert_fails(EX_5_2_3.grade(ref.replaced(gradient_norm_logger=_AllVariables), seed, only=["the gradient-norm logger"]),
            "one norm per Dense kernel", "biases")
 
 
@@ -1221,10 +1203,10 @@ def _sigmoid_stack(n_features, init="glorot_uniform", act="sigmoid"):
 def test_5_2_3_rejects_a_better_initialisation_alone_and_swapping_the_sigmoids(reference, seed):
     ref = reference("5.2.3")
     glorot = ref.replaced(build_fixed=_sigmoid_stack)  # measured: first/last ratio 5e-6-2e-5
-    _fails(EX_5_2_3.grade(glorot, seed, only=["the fix keeps the architecture", "the fix trains"]),
+    assert_fails(EX_5_2_3.grade(glorot, seed, only=["the fix keeps the architecture", "the fix trains"]),
            "first/last gradient ratio", "initialisation alone")
     relu = ref.replaced(build_fixed=lambda n: _sigmoid_stack(n, "he_normal", "relu"))
-    _fails(EX_5_2_3.grade(relu, seed, only=["the fix keeps the architecture"]), "every hidden layer is followed by a sigmoid",
+    assert_fails(EX_5_2_3.grade(relu, seed, only=["the fix keeps the architecture"]), "every hidden layer is followed by a sigmoid",
            "keeps the sigmoids")
 
 
@@ -1232,10 +1214,10 @@ def test_5_2_4_rejects_the_given_setup_and_clipping_without_scaling(reference, s
     ref = reference("5.2.4")
     identity = lambda y: (lambda a: np.asarray(a, dtype=float), lambda z: np.asarray(z, dtype=float))  # noqa: E731
     given = ref.replaced(target_scaling=identity, build_regressor=lambda n: _given_regressor(n))
-    _fails(EX_5_2_4.grade(given, seed), "every epoch's training loss is finite", "scale the target")
+    assert_fails(EX_5_2_4.grade(given, seed), "every epoch's training loss is finite", "scale the target")
     clipped = ref.replaced(target_scaling=identity,  # measured: $28,253-29,153 (seeds 0-1), losses finite
                            build_regressor=lambda n: _given_regressor(n, keras.optimizers.SGD(0.01, clipnorm=1.0)))
-    _fails(EX_5_2_4.grade(clipped, seed), "test_rmse_dollars", "clipping alone")
+    assert_fails(EX_5_2_4.grade(clipped, seed), "test_rmse_dollars", "clipping alone")
 
 
 def test_5_2_4_rejects_an_inverse_that_does_not_undo_forward(reference, seed):
@@ -1243,7 +1225,7 @@ def test_5_2_4_rejects_an_inverse_that_does_not_undo_forward(reference, seed):
         mean, std = float(np.mean(y_train)), float(np.std(y_train))
         return (lambda y: (np.asarray(y, dtype=float) - mean) / std), (lambda z: np.asarray(z, dtype=float) * std)
 
-    _fails(EX_5_2_4.grade(reference("5.2.4").replaced(target_scaling=no_way_back), seed, only=["the target's scale"]),
+    assert_fails(EX_5_2_4.grade(reference("5.2.4").replaced(target_scaling=no_way_back), seed, only=["the target's scale"]),
            "inverse(forward(y)) == y", "undo")
 
 
@@ -1260,15 +1242,15 @@ def _restart_from_scratch(model, train, epochs, backup_dir, callbacks=()):
 def test_5_2_6_rejects_a_restart_from_scratch(reference, seed):
     verdict = EX_5_2_6.grade(reference("5.2.6").replaced(fit_resumable=_restart_from_scratch), seed,
                              only=["resume after an interruption"])
-    _fails(verdict, "the restart runs only the remaining epochs", "backupandrestore")
-    _fails(verdict, "nothing left in backup_dir after a finished run", "backup behind")
+    assert_fails(verdict, "the restart runs only the remaining epochs", "backupandrestore")
+    assert_fails(verdict, "nothing left in backup_dir after a finished run", "backup behind")
 
 
 def test_5_2_6_rejects_an_early_stopping_that_forgets(reference):
     # Seed 0: the best epoch (3) comes before the interruption; Keras alone trains past the epoch where it should stop.
     verdict = EX_5_2_6.grade(reference("5.2.6").replaced(fit_resumable=_backup_only), 0,
                              only=["early stopping survives the restart"])
-    _fails(verdict, "EarlyStopping stops where it would have without the interruption", "wait")
+    assert_fails(verdict, "EarlyStopping stops where it would have without the interruption", "wait")
 
 
 def _wrong_schedule(reference_class, rate):
@@ -1286,10 +1268,10 @@ def test_5_2_5_rejects_a_warm_up_off_by_one_and_a_decay_to_zero(reference, seed)
     Ref = ref.module.WarmupCosine
     early = _wrong_schedule(Ref, lambda self, s: keras.ops.where(
         s < self.warmup_steps - 1, self.peak_rate * (s + 1) / self.warmup_steps, _cosine(self, s, self.final_rate)))
-    _fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=early), seed, only=["the schedule's values"]), "warm-up rates", "step 0")
+    assert_fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=early), seed, only=["the schedule's values"]), "warm-up rates", "step 0")
     to_zero = _wrong_schedule(Ref, lambda self, s: keras.ops.where(
         s < self.warmup_steps, self.peak_rate * s / self.warmup_steps, _cosine(self, s, 0.0)))
-    _fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=to_zero), seed, only=["the schedule's values"]), "decay rates", "not to 0")
+    assert_fails(EX_5_2_5.grade(ref.replaced(WarmupCosine=to_zero), seed, only=["the schedule's values"]), "decay rates", "not to 0")
 
 
 def test_5_2_5_rejects_a_cosine_that_does_not_stop_and_a_python_if(reference, seed):
@@ -1302,7 +1284,7 @@ def test_5_2_5_rejects_a_cosine_that_does_not_stop_and_a_python_if(reference, se
         return keras.ops.where(s < self.warmup_steps, self.peak_rate * s / self.warmup_steps, falling)
 
     verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=_wrong_schedule(Ref, unclipped)), seed, only=["the schedule's values"])
-    _fails(verdict, "rates after total_steps", "stays at final_rate")
+    assert_fails(verdict, "rates after total_steps", "stays at final_rate")
     assert "decay rates" not in verdict.failed_names(), verdict.report()
 
     def python_if(self, s):  # right eagerly; a symbolic step cannot be a Python bool
@@ -1311,7 +1293,7 @@ def test_5_2_5_rejects_a_cosine_that_does_not_stop_and_a_python_if(reference, se
         return _cosine(self, s, self.final_rate)
 
     verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=_wrong_schedule(Ref, python_if)), seed, only=["the schedule's values"])
-    _fails(verdict, "rates inside a compiled training step", "python if")
+    assert_fails(verdict, "rates inside a compiled training step", "python if")
     assert not {"warm-up rates", "decay rates", "rates after total_steps"} & set(verdict.failed_names()), verdict.report()
 
 
@@ -1322,11 +1304,11 @@ def test_5_2_5_rejects_a_schedule_without_get_config_or_registration(reference, 
     no_config = keras.saving.register_keras_serializable(package="rubric_5_2_5_wrong")(
         type("NoConfig", (Ref,), {"get_config": keras.optimizers.schedules.LearningRateSchedule.get_config}))
     verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=no_config), seed, only=["saved with a model"])
-    _fails(verdict, "saved with the model and loaded back", "get_config")
-    _fails(verdict, "from_config(get_config())", "get_config")
+    assert_fails(verdict, "saved with the model and loaded back", "get_config")
+    assert_fails(verdict, "from_config(get_config())", "get_config")
     unregistered = type("Unregistered", (Ref,), {})  # a subclass is not registered under its own name
     verdict = EX_5_2_5.grade(ref.replaced(WarmupCosine=unregistered), seed, only=["saved with a model"])
-    _fails(verdict, "saved with the model and loaded back", "register_keras_serializable")
+    assert_fails(verdict, "saved with the model and loaded back", "register_keras_serializable")
     assert "from_config(get_config())" not in verdict.failed_names(), verdict.report()
 
 
@@ -1334,7 +1316,7 @@ def test_5_2_5_rejects_a_schedule_counted_in_epochs(reference, seed):
     ref = reference("5.2.5")
     Ref = ref.module.WarmupCosine
     in_epochs = ref.replaced(schedule_for=lambda steps_per_epoch, epochs: Ref(3e-3, 2, epochs, 1e-5))
-    _fails(EX_5_2_5.grade(in_epochs, seed, only=["the schedule for the fit"]), "the decay ends with the fit", "epochs are not steps")
+    assert_fails(EX_5_2_5.grade(in_epochs, seed, only=["the schedule for the fit"]), "the decay ends with the fit", "epochs are not steps")
 
 
 def _forward_differences(loss_fn, variables, eps):
@@ -1393,33 +1375,33 @@ def _not_restored(loss_fn, variables, eps):
 def test_5_2_7_rejects_forward_differences_and_a_one_sided_count(reference, seed):
     ref = reference("5.2.7")
     verdict = EX_5_2_7.grade(ref.replaced(numerical_gradient=_forward_differences), seed, only=["numerical gradient"])
-    _fails(verdict, "log10 error of the numerical gradient", "central differences")
+    assert_fails(verdict, "log10 error of the numerical gradient", "central differences")
     assert {"loss evaluations per weight", "weights unchanged"}.isdisjoint(verdict.failed_names()), verdict.report()
     verdict = EX_5_2_7.grade(ref.replaced(numerical_gradient=_once_per_variable), seed, only=["numerical gradient"])
-    _fails(verdict, "loss evaluations per weight", "twice per weight")
+    assert_fails(verdict, "loss evaluations per weight", "twice per weight")
 
 
 def test_5_2_7_rejects_weights_left_moved(reference, seed):
     verdict = EX_5_2_7.grade(reference("5.2.7").replaced(numerical_gradient=_not_restored), seed, only=["numerical gradient"])
-    _fails(verdict, "weights unchanged", "back to its original value")
+    assert_fails(verdict, "weights unchanged", "back to its original value")
 
 
 def test_5_2_7_rejects_an_unnormalised_error_and_a_per_array_mean(reference, seed):
     ref = reference("5.2.7")
     unnormalised = ref.replaced(relative_error=lambda a, b: float(np.linalg.norm(
         np.concatenate([np.ravel(x) for x in a]) - np.concatenate([np.ravel(x) for x in b]))))
-    _fails(EX_5_2_7.grade(unnormalised, seed, only=["relative error"]), "relative_error", "divide")
+    assert_fails(EX_5_2_7.grade(unnormalised, seed, only=["relative error"]), "relative_error", "divide")
 
     def per_array(a, b):
         errs = [np.linalg.norm(x - y) / (np.linalg.norm(x) + np.linalg.norm(y) or 1.0) for x, y in zip(a, b)]
         return float(np.mean(errs))
 
-    _fails(EX_5_2_7.grade(ref.replaced(relative_error=per_array), seed, only=["relative error"]), "relative_error",
+    assert_fails(EX_5_2_7.grade(ref.replaced(relative_error=per_array), seed, only=["relative error"]), "relative_error",
            "all arrays together")
 
 
 def test_5_2_7_rejects_a_numerical_gradient_taken_from_the_tape(reference, seed):
     ref = reference("5.2.7")
     from_tape = ref.replaced(numerical_gradient=lambda loss_fn, variables, eps: ref.module.autodiff_gradient(loss_fn, variables))
-    _fails(EX_5_2_7.grade(from_tape, seed, only=["checking a network's backward pass"]),
+    assert_fails(EX_5_2_7.grade(from_tape, seed, only=["checking a network's backward pass"]),
            "relative error, broken backward pass", "loss values only")
