@@ -248,14 +248,14 @@ def _comparison(student, ctx, v):
                    "one score per seed, in the order of seeds"):
         return
     runs = {(r["seed"], signatures.get(r["optimizer"], r["optimizer"])): r for r in fit.runs}
-    losses = {r["loss"] for r in fit.runs}
-    if not v.check("every run uses binary cross-entropy", losses == {"binarycrossentropy"}, sorted(losses), "binarycrossentropy",
-                   "the budget is the same for every optimizer, the loss included: binary cross-entropy"):
-        return
     missing = [f"{n} seed {s}" for n in names for s in seeds if (s, n) not in runs]
     if not v.check("every optimizer and seed was trained", not missing, missing[:3] or "all", f"{len(names)} optimizers x {len(seeds)} seeds",
                    "train each optimizer once per seed, passing that seed to fit(model, seed), with the optimizer "
                    "make_optimizer(name) gives"):
+        return
+    losses = {r["loss"] for r in fit.runs}
+    if not v.check("every run uses binary cross-entropy", losses == {"binarycrossentropy"}, sorted(losses), "binarycrossentropy",
+                   "the budget is the same for every optimizer, the loss included: binary cross-entropy"):
         return
     worst = max(abs(_number(score) - runs[(s, n)]["score"]) for n in names for s, score in zip(seeds, got[n]))
     # The rubric trained every run itself, so a correct report matches to rounding (the solution: 0).
@@ -1405,3 +1405,19 @@ def test_5_2_7_rejects_a_numerical_gradient_taken_from_the_tape(reference, seed)
     from_tape = ref.replaced(numerical_gradient=lambda loss_fn, variables, eps: ref.module.autodiff_gradient(loss_fn, variables))
     assert_fails(EX_5_2_7.grade(from_tape, seed, only=["checking a network's backward pass"]),
            "relative error, broken backward pass", "loss values only")
+
+
+def test_5_2_2_rejects_made_up_scores_and_a_run_on_the_test_split(reference, seed, monkeypatch):
+    monkeypatch.setitem(_COMPARE, "seeds", 1)
+    monkeypatch.setitem(_COMPARE, "names", ("adam",))
+    ref = reference("5.2.2")
+    made_up = ref.replaced(compare=lambda make, build, fit, names, seeds: {n: [0.40] * len(seeds) for n in names})
+    assert_fails(EX_5_2_2.grade(made_up, seed, only=["fresh optimizers of the right kind", "the comparison"]),
+                 "every optimizer and seed was trained", "fit(model, seed)")
+
+    def on_test_rows(make, build, fit, names, seeds):
+        churn = data.prepare_churn()  # the loaders are closed while student code runs
+        return {n: [float(churn.y_test.mean())] * len(seeds) for n in names}
+
+    verdict = EX_5_2_2.grade(ref.replaced(compare=on_test_rows), seed, only=["fresh optimizers of the right kind", "the comparison"])
+    assert "compare uses only train and validation data" in verdict.failed_names(), verdict.report()
