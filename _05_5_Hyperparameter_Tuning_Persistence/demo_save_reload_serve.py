@@ -35,30 +35,11 @@ split = data.split_churn()
 print("a raw record:", split.test[schema.FEATURES].iloc[0].to_dict())
 
 # %%
-# The model: one named input per raw column. ``Normalization`` learns means and variances from the
-# training rows (``adapt``) and stores them as weights; ``StringLookup`` one-hot encodes each
-# category with a fixed vocabulary (an unknown value goes to an out-of-vocabulary slot).
-inputs = {c: keras.Input(shape=(1,), name=c, dtype="float32") for c in schema.NUMERIC + schema.BINARY}
-inputs |= {c: keras.Input(shape=(1,), name=c, dtype="string") for c in schema.CATEGORICAL}
-scale = keras.layers.Normalization(name="scale_numeric")
-scale.adapt(split.train[schema.NUMERIC].to_numpy(np.float32))
-features = [scale(keras.layers.Concatenate()([inputs[c] for c in schema.NUMERIC]))]
-features += [inputs[c] for c in schema.BINARY]
-features += [keras.layers.StringLookup(vocabulary=schema.LEVELS[c], output_mode="one_hot", name=f"onehot_{c}")(inputs[c])
-             for c in schema.CATEGORICAL]
-x = keras.layers.Dense(32, activation="relu")(keras.layers.Concatenate()(features))
-model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x), name="churn_raw")
-model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")],
-              steps_per_execution=32)
-
-y_train = split.train[schema.TARGET].to_numpy(np.float32)
-y_val = split.val[schema.TARGET].to_numpy(np.float32)
-history = model.fit(
-    _lesson55.records_dataset(split.train, y_train, batch_size=128, shuffle_seed=args.seed),
-    validation_data=_lesson55.records_dataset(split.val, y_val).cache(),
-    epochs=10, verbose=0, shuffle=False,
-    callbacks=[keras.callbacks.EarlyStopping("val_auc", mode="max", patience=3, restore_best_weights=True)],
-)
+# The model: one named input per raw column, the preprocessing inside (``_lesson55.build_raw_churn_model``:
+# ``Normalization`` learns the numeric columns' means and variances from the training rows and stores them
+# as weights; ``StringLookup`` one-hot encodes each category with a fixed vocabulary). Early stopping on the
+# validation AUC chooses the epoch.
+model, history = _lesson55.train_raw_churn_model(split, seed=args.seed, epochs=10)
 proba = _lesson55.predict_records(model, split.test)
 print(f"trained {len(history.epoch)} epochs; test ROC AUC {roc_auc_score(split.test[schema.TARGET], proba):.4f}")
 
