@@ -1,85 +1,44 @@
-"""Exercise 5.4.4 -- Reading a training history: best epoch and the onset of overfitting.
+"""Exercise 5.4.4 -- How sure is an AUC? Bootstrap intervals, for one model and for a difference.
 
-Goal: the lesson's churn MLP trained for 40 epochs without stopping early. Read its real
-``history`` as an engineer would: at which epoch was the model best on validation data, when did
-it clearly start to overfit, and when would ``EarlyStopping`` have stopped it?
+Goal: write a percentile bootstrap confidence interval of the ROC AUC of one model, and of the
+difference between the AUCs of two models scored on the same cases.
+Read first: README.md section 7, demo_uncertainty.py
 
-Steps (epochs are numbered from 1, as Keras prints them):
-1. ``best_epoch(val_loss)``: the epoch with the lowest validation loss (the first one on ties).
-2. ``overfitting_onset(val_loss, tolerance)``: the first epoch AFTER the best one whose validation
-   loss exceeds the minimum by more than ``tolerance`` (relative: > (1 + tolerance) * minimum);
-   ``None`` if that never happens.
-3. ``early_stopping_epoch(val_loss, patience)``: the epoch after which
-   ``keras.callbacks.EarlyStopping(patience=patience)`` stops: the first epoch that is ``patience``
-   epochs after the best epoch SO FAR (a strictly lower loss counts as better); the last epoch if never.
-4. ``run()`` (given) reads the history of ``_models_5_4.train_churn_mlp(seed)``.
+A bootstrap resample draws as many cases as there are, with replacement, from the cases at hand;
+the metric computed on many resamples spreads as it would over other samples of the same size.
+The interval at ``level`` keeps the middle ``level`` share of those values. Use ``seed`` for
+your random draws (the same seed, the same interval); a resample that holds one class only has
+no AUC and is drawn again or left out.
 
-Targets the grader checks (seeds 0-4):
-- the three epochs equal what the grader reads from the same history (its own minimum);
-- the history shows overfitting: final validation loss >= 3% above its minimum while the
-  training loss kept falling (measured 4-7%);
-- the model returned carries the best epoch's weights: its validation log loss equals
-  ``val_loss`` at your best epoch within 2e-3.
+What the rubric does and measures (you do not write any of it): it calls your functions with
+1,000 resamples on arrays it chose -- the validation labels with its own churn network's and a
+logistic regression's validation predictions, and a set of 500 cases with tied scores -- never on
+the test split. It draws 4,000 resamples of its own from the same arrays and measures the share
+of its resampled AUCs (or differences of AUCs) that falls inside your interval: between 0.925 and
+0.975 for ``level`` 0.95, between 0.75 and 0.85 for ``level`` 0.8. An interval for the difference
+whose two models are resampled apart is several times too wide and fails. (``roc_auc_score`` costs
+about a millisecond a call: fine, if slow; the AUC computed from ranks is faster.)
 
-Hints: ``int(np.argmin(val_loss)) + 1``; lists from Keras are 0-based, epochs are 1-based.
-The training loss almost always falls to the end: the best epoch is read from VALIDATION loss.
+Run this file to see what the rubric measures; ``course check 5.4.4`` records the verdict and
+``course hint 5.4.4`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
-import numpy as np  # noqa: F401  (your code needs it)
-
-from _models_5_4 import train_churn_mlp
-
-TOLERANCE = 0.01  # 1% above the best validation loss counts as "clearly worse"
-PATIENCE = 5
+import coursekit
+import numpy as np
 
 
-def best_epoch(val_loss) -> int:
-    """1-based epoch of the lowest validation loss (first on ties)."""
-    # TODO: the 1-based epoch of the minimum: int(np.argmin(val_loss)) + 1.
-    raise NotImplementedError(
-        'best_epoch: return the 1-based epoch of the lowest validation loss, int(np.argmin(val_loss)) + 1'
-    )
+def bootstrap_auc_interval(y_true, scores, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple:
+    """(low, high): the percentile bootstrap interval of roc_auc_score(y_true, scores)."""
+    # TODO: resample the cases, compute the AUC of each resample, keep the middle of them.
+    raise NotImplementedError("bootstrap_auc_interval: return the bootstrap interval (low, high) of the AUC")
 
 
-def overfitting_onset(val_loss, tolerance: float = TOLERANCE):
-    """First epoch after the best whose validation loss exceeds (1 + tolerance) * minimum, else None."""
-    # TODO: after best_epoch(val_loss), find the first epoch whose loss is > (1 + tolerance) * min;
-    # return it (1-based), or None if there is none.
-    raise NotImplementedError(
-        'overfitting_onset: return the first 1-based epoch after the best whose val_loss > (1 + tolerance) * minimum, else None'
-    )
-
-
-def early_stopping_epoch(val_loss, patience: int = PATIENCE) -> int:
-    """The 1-based epoch after which EarlyStopping(patience) stops (the last epoch if it never does)."""
-    # TODO: walk through the epochs keeping the best loss so far and its epoch (a strictly lower
-    # loss is better); return the first epoch that is `patience` epochs after it, or len(val_loss).
-    raise NotImplementedError(
-        'early_stopping_epoch: return the first epoch that is `patience` epochs after the best epoch so far, else the last epoch'
-    )
-
-
-def run(seed: int = 0) -> dict:
-    """Read the churn MLP's 40-epoch history with your functions."""
-    trained = train_churn_mlp(seed)
-    history = trained.history
-    val_loss, loss = history["val_loss"], history["loss"]
-    best = best_epoch(val_loss)
-    return {
-        "epochs_run": len(val_loss),
-        "best_epoch": best,
-        "onset_epoch": overfitting_onset(val_loss),
-        "early_stopping_epoch": early_stopping_epoch(val_loss, PATIENCE),
-        "val_loss_best": val_loss[best - 1],
-        "val_loss_end": val_loss[-1],
-        "train_loss_best": loss[best - 1],
-        "train_loss_end": loss[-1],
-        "history": history,
-        "model": trained.model,
-    }
+def paired_auc_difference_interval(y_true, scores_a, scores_b, n_boot: int = 1000, level: float = 0.95,
+                                   seed: int = 0) -> tuple:
+    """(low, high): the percentile bootstrap interval of AUC(scores_a) - AUC(scores_b)."""
+    # TODO: the same, with both models scored on each resample's cases.
+    raise NotImplementedError("paired_auc_difference_interval: return the bootstrap interval (low, high) of the AUC difference")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Reading a training history", run(args.seed), "5.4.4")
+    coursekit.selfcheck(__file__)

@@ -1,83 +1,71 @@
-"""Exercise 5.4.4 -- Reading a training history: best epoch and the onset of overfitting.
+"""Exercise 5.4.4 -- How sure is an AUC? Bootstrap intervals, for one model and for a difference.
 
-Goal: the lesson's churn MLP trained for 40 epochs without stopping early. Read its real
-``history`` as an engineer would: at which epoch was the model best on validation data, when did
-it clearly start to overfit, and when would ``EarlyStopping`` have stopped it?
+Goal: write a percentile bootstrap confidence interval of the ROC AUC of one model, and of the
+difference between the AUCs of two models scored on the same cases.
+Read first: README.md section 7, demo_uncertainty.py
 
-Steps (epochs are numbered from 1, as Keras prints them):
-1. ``best_epoch(val_loss)``: the epoch with the lowest validation loss (the first one on ties).
-2. ``overfitting_onset(val_loss, tolerance)``: the first epoch AFTER the best one whose validation
-   loss exceeds the minimum by more than ``tolerance`` (relative: > (1 + tolerance) * minimum);
-   ``None`` if that never happens.
-3. ``early_stopping_epoch(val_loss, patience)``: the epoch after which
-   ``keras.callbacks.EarlyStopping(patience=patience)`` stops: the first epoch that is ``patience``
-   epochs after the best epoch SO FAR (a strictly lower loss counts as better); the last epoch if never.
-4. ``run()`` (given) reads the history of ``_models_5_4.train_churn_mlp(seed)``.
+A bootstrap resample draws as many cases as there are, with replacement, from the cases at hand;
+the metric computed on many resamples spreads as it would over other samples of the same size.
+The interval at ``level`` keeps the middle ``level`` share of those values. Use ``seed`` for
+your random draws (the same seed, the same interval); a resample that holds one class only has
+no AUC and is drawn again or left out.
 
-Targets the grader checks (seeds 0-4):
-- the three epochs equal what the grader reads from the same history (its own minimum);
-- the history shows overfitting: final validation loss >= 3% above its minimum while the
-  training loss kept falling (measured 4-7%);
-- the model returned carries the best epoch's weights: its validation log loss equals
-  ``val_loss`` at your best epoch within 2e-3.
+What the rubric does and measures (you do not write any of it): it calls your functions with
+1,000 resamples on arrays it chose -- the validation labels with its own churn network's and a
+logistic regression's validation predictions, and a set of 500 cases with tied scores -- never on
+the test split. It draws 4,000 resamples of its own from the same arrays and measures the share
+of its resampled AUCs (or differences of AUCs) that falls inside your interval: between 0.925 and
+0.975 for ``level`` 0.95, between 0.75 and 0.85 for ``level`` 0.8. An interval for the difference
+whose two models are resampled apart is several times too wide and fails. (``roc_auc_score`` costs
+about a millisecond a call: fine, if slow; the AUC computed from ranks is faster.)
 
-Hints: ``int(np.argmin(val_loss)) + 1``; lists from Keras are 0-based, epochs are 1-based.
-The training loss almost always falls to the end: the best epoch is read from VALIDATION loss.
+Run this file to see what the rubric measures; ``course check 5.4.4`` records the verdict and
+``course hint 5.4.4`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import numpy as np
 
-from _models_5_4 import train_churn_mlp
 
-TOLERANCE = 0.01  # 1% above the best validation loss counts as "clearly worse"
-PATIENCE = 5
+def _auc(truth, values) -> float:
+    """ROC AUC as the probability that a positive outranks a negative (ties count half), from ranks:
+    the value roc_auc_score gives, about ten times faster."""
+    from scipy.stats import rankdata
 
-
-def best_epoch(val_loss) -> int:
-    """1-based epoch of the lowest validation loss (first on ties)."""
-    return int(np.argmin(np.asarray(val_loss))) + 1
-
-
-def overfitting_onset(val_loss, tolerance: float = TOLERANCE):
-    """First epoch after the best whose validation loss exceeds (1 + tolerance) * minimum, else None."""
-    val_loss = np.asarray(val_loss, dtype=np.float64)
-    best = best_epoch(val_loss)
-    worse = np.flatnonzero(val_loss[best:] > (1.0 + tolerance) * val_loss.min())
-    return int(best + worse[0] + 1) if len(worse) else None
+    n_pos = truth.sum()
+    return float((rankdata(values)[truth == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * (len(truth) - n_pos)))
 
 
-def early_stopping_epoch(val_loss, patience: int = PATIENCE) -> int:
-    """The 1-based epoch after which EarlyStopping(patience) stops (the last epoch if it never does)."""
-    best, best_at = np.inf, 0
-    for epoch, loss in enumerate(val_loss, start=1):
-        if loss < best:
-            best, best_at = loss, epoch
-        elif epoch - best_at >= patience:
-            return epoch
-    return len(val_loss)
+def bootstrap_auc_interval(y_true, scores, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple:
+    """(low, high): the percentile bootstrap interval of roc_auc_score(y_true, scores)."""
+    # TODO: resample the cases, compute the AUC of each resample, keep the middle of them.
+    rng = np.random.default_rng(seed)
+    truth, values = np.asarray(y_true), np.asarray(scores)
+    aucs = []
+    while len(aucs) < n_boot:
+        rows = rng.integers(0, len(truth), size=len(truth))
+        if truth[rows].min() != truth[rows].max():
+            aucs.append(_auc(truth[rows], values[rows]))
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(aucs, [tail, 100 - tail])
+    return float(low), float(high)
 
 
-def run(seed: int = 0) -> dict:
-    """Read the churn MLP's 40-epoch history with your functions."""
-    trained = train_churn_mlp(seed)
-    history = trained.history
-    val_loss, loss = history["val_loss"], history["loss"]
-    best = best_epoch(val_loss)
-    return {
-        "epochs_run": len(val_loss),
-        "best_epoch": best,
-        "onset_epoch": overfitting_onset(val_loss),
-        "early_stopping_epoch": early_stopping_epoch(val_loss, PATIENCE),
-        "val_loss_best": val_loss[best - 1],
-        "val_loss_end": val_loss[-1],
-        "train_loss_best": loss[best - 1],
-        "train_loss_end": loss[-1],
-        "history": history,
-        "model": trained.model,
-    }
+def paired_auc_difference_interval(y_true, scores_a, scores_b, n_boot: int = 1000, level: float = 0.95,
+                                   seed: int = 0) -> tuple:
+    """(low, high): the percentile bootstrap interval of AUC(scores_a) - AUC(scores_b)."""
+    # TODO: the same, with both models scored on each resample's cases.
+    rng = np.random.default_rng(seed)
+    truth, a, b = np.asarray(y_true), np.asarray(scores_a), np.asarray(scores_b)
+    differences = []
+    while len(differences) < n_boot:
+        rows = rng.integers(0, len(truth), size=len(truth))
+        if truth[rows].min() != truth[rows].max():
+            differences.append(_auc(truth[rows], a[rows]) - _auc(truth[rows], b[rows]))
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Reading a training history", run(args.seed), "5.4.4")
+    coursekit.selfcheck(__file__)

@@ -1,91 +1,53 @@
-"""Exercise 5.4.5 -- Class weights when positives are rare.
+"""Exercise 5.4.5 -- Calibration: a reliability curve, the Brier score, and a recalibration.
 
-Goal: make churn rare -- 5% of customers, as fraud or a disease is rare -- and see a plain MLP
-learn to predict "no churn" for everyone: 95% accuracy and almost no churner caught. Then weight
-the classes so each contributes equally to the loss, and measure what changes: recall at the
-default threshold, precision, ROC AUC and average precision (the area under the PR curve).
+Goal: measure whether a churn model's probabilities mean what they say, and map them, with a
+function fitted on the validation split, to probabilities that do.
+Read first: README.md section 8, demo_calibration.py
 
-Steps:
-1. ``balanced_class_weights(y)``: ``{0: w0, 1: w1}`` with w_c = n / (2 * n_c) (n samples, n_c of
-   class c): scikit-learn's "balanced" weights, as a dict of Python floats Keras accepts.
-2. ``minority_metrics(y_true, scores, threshold)``: a dict with "recall", "precision" (of the
-   rare class, at ``score >= threshold``), "roc_auc" and "average_precision" (scikit-learn's functions).
-3. ``run()`` (given) trains the same small MLP twice on ``_models_5_4.rare_churn(0.05)`` -- without
-   and with your weights -- with early stopping on validation AUC, and scores the test split once each.
+- ``reliability_curve(y_true, p, n_bins)``: cut [0, 1] into ``n_bins`` equal bins (edges
+  ``np.linspace(0, 1, n_bins + 1)``); bin k holds the probabilities above its lower edge and up to
+  its upper edge, and the first bin also holds 0. For each bin that holds a case, in order: the
+  fraction of positives and the mean probability. Return the two arrays, fractions first (as
+  ``sklearn.calibration.calibration_curve`` does).
+- ``brier_score(y_true, p)``: the mean squared difference between probability and outcome.
+- ``fit_recalibration(y_val, p_val)``: from validation labels and a model's validation
+  probabilities, fit a map (Platt scaling, isotonic regression, or another of your choice) and
+  return it as a function that takes an array of probabilities and returns the recalibrated ones.
 
-Targets the grader checks (seeds 0-4):
-- the weights equal ``compute_class_weight("balanced", ...)`` on the rare training labels;
-- weighted recall at 0.5 >= 0.55 (measured 0.69-0.76; unweighted 0.00-0.04), a gain >= 0.4;
-- the ranking holds: weighted ROC AUC >= 0.79 (measured 0.818-0.830) and no more than 0.03
-  below the unweighted model's;
-- your metrics equal scikit-learn's on the test scores ``run()`` returns.
+What the rubric does and measures (you do not write any of it):
+- compares your curve and Brier score with scikit-learn's on 8 hidden cases (probabilities on
+  bin edges, 0 and 1, empty bins), to within 1e-09;
+- trains its own churn network with churners weighted 3 times (its probabilities are inflated on
+  purpose), calls ``fit_recalibration`` with its validation predictions, and applies your function
+  to its test predictions: their expected calibration error (10 equal bins, the rubric's own)
+  must fall to at most 0.04 (0.15-0.17 before), the Brier score must fall, and the test ROC AUC
+  may drop by at most 0.01.
 
-Hints: class weights multiply each sample's loss; the rare class needs the LARGE weight.
-Precision falls as recall rises: more customers are flagged. AUC hardly moves, because weighting
-mostly shifts the scores up rather than reordering them -- which is why a threshold moved on
-validation data is often an equally good fix.
+Run this file to see what the rubric measures; ``course check 5.4.5`` records the verdict and
+``course hint 5.4.5`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
-import keras
+import coursekit
 import numpy as np
-from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score  # noqa: F401
-
-from _models_5_4 import rare_churn
-from coursekit.training import predict
 
 
-def _build_model(n_features: int) -> keras.Model:
-    model = keras.Sequential(
-        [keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),
-         keras.layers.Dense(1, activation="sigmoid")]
-    )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc")], steps_per_execution=32)
-    return model
+def reliability_curve(y_true, p, n_bins: int = 10) -> tuple:
+    """(fraction of positives, mean probability) of each non-empty bin, lowest bin first."""
+    # TODO: put each probability in its bin, then summarise the bins that hold cases.
+    raise NotImplementedError("reliability_curve: return the fraction of positives and the mean probability per bin")
 
 
-def balanced_class_weights(y) -> dict:
-    """{class: n / (2 * n_class)} for the classes 0 and 1."""
-    # TODO: n = len(y); return {c: float(n / (2 * number of samples of class c)) for c in (0, 1)}.
-    raise NotImplementedError(
-        'balanced_class_weights: return {0: n / (2 * n_0), 1: n / (2 * n_1)} as floats'
-    )
+def brier_score(y_true, p) -> float:
+    """Mean of (p - y)^2."""
+    # TODO: one number for the whole set.
+    raise NotImplementedError("brier_score: return the Brier score of the probabilities")
 
 
-def minority_metrics(y_true, scores, threshold: float = 0.5) -> dict:
-    """Recall and precision of the positive class at a threshold, ROC AUC and average precision."""
-    # TODO: y_pred = scores >= threshold; return recall_score and precision_score of class 1
-    # (zero_division=0), roc_auc_score and average_precision_score of the scores, under the keys
-    # recall, precision, roc_auc, average_precision.
-    raise NotImplementedError(
-        'minority_metrics: return recall, precision (at score >= threshold), roc_auc and average_precision from scikit-learn'
-    )
-
-
-def run(seed: int = 0) -> dict:
-    """Train without and with balanced class weights on 5% churners; score the test split."""
-    rare = rare_churn(0.05)
-    weights = balanced_class_weights(rare.y_train)
-    result = {
-        "train_positive_rate": float(np.mean(rare.y_train)),
-        "accuracy_always_no": float(np.mean(rare.y_test == 0)),
-        "class_weights": weights,
-        "y_test": rare.y_test.astype(int),
-    }
-    for name, class_weight in [("plain", None), ("weighted", weights)]:
-        coursekit.set_seed(seed)
-        model = _build_model(rare.n_features)
-        stop = keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=8, restore_best_weights=True)
-        model.fit(rare.X_train, rare.y_train, validation_data=(rare.X_val, rare.y_val), epochs=60,
-                  batch_size=128, class_weight=class_weight, callbacks=[stop], verbose=0)
-        scores = predict(model, rare.X_test)
-        for key, value in minority_metrics(rare.y_test, scores).items():
-            result[f"{key}_{name}"] = value
-        result[f"scores_{name}"] = scores
-    return result
+def fit_recalibration(y_val, p_val):
+    """A function: array of probabilities -> recalibrated probabilities, fitted on validation data."""
+    # TODO: fit the map on the validation labels and probabilities; return it as a function.
+    raise NotImplementedError("fit_recalibration: return a function that recalibrates probabilities")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Class weights on rare positives", run(args.seed), "5.4.5")
+    coursekit.selfcheck(__file__)

@@ -1,17 +1,16 @@
-"""The trained models lesson 5.4 evaluates (a private helper of the lesson, given to students).
+"""The trained models the demos of lesson 5.4 evaluate (a helper of the demos; the exercises and
+the rubric do not use it).
 
-Evaluation needs predictions of a real model on real data. Exercises 5.4.1-5.4.4 and the demos all
-evaluate the SAME churn MLP, so it is trained once per process and cached:
+- ``churn_mlp(seed)``: the lesson's churn network -- 64-32 ReLU, Adam ``1e-3``, batches of 128, at
+  most 40 epochs with early stopping on the validation loss (patience 5, best epoch restored) --
+  trained once per process and seed, so that the demos run in one process share it. Returns a
+  :class:`ChurnRun` with the model, its history and its churn probabilities on the validation and
+  test splits (read-only arrays).
+- ``logistic()``: a logistic regression on the same split, the baseline beside the network.
+- ``rare_churn(rate)``: the churn splits with churners subsampled to ``rate`` of each split (the
+  "rare positives" of fraud or screening), a fixed subsample, the same for every seed.
 
-- ``train_churn_mlp(seed)``: a 128-128 ReLU MLP on the Telco churn table, trained for
-  ``CHURN_EPOCHS`` epochs WITHOUT stopping early (so its history shows the whole story, overfitting
-  included), then restored to the weights of the epoch with the lowest validation loss.
-  Returns a :class:`ChurnRun` with the model, its history and its predicted churn probabilities on
-  the validation and test splits (read-only arrays: evaluate them, do not edit them).
-- ``rare_churn(rate)``: the same churn splits with churners subsampled to ``rate`` of each split,
-  the "rare positives" setting of fraud or medical screening (a fixed subsample, the same for every seed).
-
-The name of this module ends in ``_5_4`` so it cannot clash with another lesson's helper module.
+The name ends in ``_5_4`` so that it cannot clash with another lesson's helper module.
 """
 
 from __future__ import annotations
@@ -23,111 +22,73 @@ import numpy as np
 
 import coursekit
 import data
-from coursekit.training import fit_early_stopping, predict
-
-CHURN_EPOCHS = 40  # long enough that the validation loss turns up: the history shows overfitting
-CHURN_BATCH = 128
-
-
-def build_churn_mlp(n_features: int):
-    """Input -> Dense(128, relu) -> Dense(128, relu) -> Dense(1, sigmoid), Adam 5e-4, log loss."""
-    import keras
-
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ],
-        name="churn_mlp",
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=5e-4),
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.AUC(name="auc")],
-        steps_per_execution=32,
-    )
-    return model
-
-
-@dataclass(frozen=True)
-class ChurnRun:
-    """One trained churn MLP and what it predicts."""
-
-    model: object
-    history: dict  # {"loss": [...], "val_loss": [...], "auc": [...], "val_auc": [...]}, one entry per epoch
-    p_val: np.ndarray  # predicted churn probability of each validation customer
-    p_test: np.ndarray  # ... and of each test customer
-    churn: data.Prepared  # the arrays the model was trained and evaluated on
+from coursekit.training import fast_fit, predict
 
 
 def _read_only(a) -> np.ndarray:
-    a = np.array(a, dtype=np.float64)
+    a = np.array(a, dtype=np.float64).ravel()
     a.setflags(write=False)
     return a
 
 
 @functools.lru_cache(maxsize=1)
-def _churn() -> data.Prepared:
-    churn = data.prepare_churn()
-    for name in ["X_train", "y_train", "X_val", "y_val", "X_test", "y_test"]:
-        getattr(churn, name).setflags(write=False)
-    return churn
+def churn() -> data.Prepared:
+    return data.prepare_churn()
+
+
+@dataclass(frozen=True)
+class ChurnRun:
+    model: object
+    history: dict  # {"loss": [...], "val_loss": [...]}, one value per epoch
+    p_val: np.ndarray
+    p_test: np.ndarray
 
 
 @functools.lru_cache(maxsize=8)
-def train_churn_mlp(seed: int = 0) -> ChurnRun:
-    """Train (once per process and seed) the churn MLP every exercise of the lesson evaluates."""
-    churn = _churn()
+def churn_mlp(seed: int = 0) -> ChurnRun:
+    import keras
+
+    prepared = churn()
     coursekit.set_seed(seed)
-    model = build_churn_mlp(churn.n_features)
-    # patience = epochs: never stops, but restore_best_weights still returns the lowest-val_loss epoch.
-    history = fit_early_stopping(
-        model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
-        epochs=CHURN_EPOCHS, patience=CHURN_EPOCHS, batch_size=CHURN_BATCH, monitor="val_loss", mode="min",
-    )
-    hist = {key: [float(v) for v in values] for key, values in history.history.items()}
-    return ChurnRun(model, hist, _read_only(predict(model, churn.X_val)), _read_only(predict(model, churn.X_test)), churn)
+    model = keras.Sequential([keras.Input(shape=(prepared.n_features,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", steps_per_execution=32)
+    history = fast_fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val, epochs=40,
+                       batch_size=128, patience=5, seed=seed)
+    return ChurnRun(model, {k: [float(x) for x in v] for k, v in history.history.items()},
+                    _read_only(predict(model, prepared.X_val)), _read_only(predict(model, prepared.X_test)))
+
+
+@functools.lru_cache(maxsize=1)
+def logistic() -> tuple[np.ndarray, np.ndarray]:
+    """(validation, test) churn probabilities of a logistic regression trained on the training split."""
+    from sklearn.linear_model import LogisticRegression
+
+    prepared = churn()
+    model = LogisticRegression(max_iter=2000).fit(prepared.X_train, prepared.y_train)
+    return _read_only(model.predict_proba(prepared.X_val)[:, 1]), _read_only(model.predict_proba(prepared.X_test)[:, 1])
 
 
 @dataclass(frozen=True)
 class RareSplit:
-    """Churn arrays with churners made rare in every split."""
-
     X_train: np.ndarray
     y_train: np.ndarray
     X_val: np.ndarray
     y_val: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    rate: float
-
-    @property
-    def n_features(self) -> int:
-        return self.X_train.shape[1]
-
-
-def _subsample(X, y, rate, rng):
-    neg = np.flatnonzero(y == 0)
-    pos = np.flatnonzero(y == 1)
-    n_pos = int(round(rate * len(neg) / (1.0 - rate)))
-    keep = np.sort(np.concatenate([neg, rng.choice(pos, size=min(n_pos, len(pos)), replace=False)]))
-    X, y = X[keep], y[keep]
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
 
 
 @functools.lru_cache(maxsize=4)
 def rare_churn(rate: float = 0.05) -> RareSplit:
-    """Keep every non-churner and a random subset of churners so that ``rate`` of each split churns.
-
-    The subsample is fixed (``data.SPLIT_SEED``), so only the model changes with the exercise seed.
-    """
-    churn = _churn()
+    """Every non-churner and a random subset of churners, so that ``rate`` of each split churns."""
+    prepared = churn()
     rng = np.random.default_rng(data.SPLIT_SEED)
     parts = []
-    for X, y in [(churn.X_train, churn.y_train), (churn.X_val, churn.y_val), (churn.X_test, churn.y_test)]:
-        parts.extend(_subsample(X, y, rate, rng))
-    return RareSplit(*parts, rate=rate)
+    for split in ("train", "val", "test"):
+        X, y = getattr(prepared, f"X_{split}"), getattr(prepared, f"y_{split}")
+        neg, pos = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+        n_pos = int(round(rate * len(neg) / (1.0 - rate)))
+        keep = np.sort(np.concatenate([neg, rng.choice(pos, size=min(n_pos, len(pos)), replace=False)]))
+        parts += [X[keep], y[keep]]
+    return RareSplit(*parts)

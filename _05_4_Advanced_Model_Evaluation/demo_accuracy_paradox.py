@@ -5,7 +5,9 @@ that never says "positive" is 95% accurate. This demo makes churn rare (``_model
 keeps every non-churner and a fixed 5% share of churners in each split), trains a logistic
 regression with and without balanced class weights, and compares accuracy, recall, ROC AUC and
 average precision with the same models on the full 26.5%-churn table. The ROC curve barely
-changes; the precision-recall curve shows how much harder the rare problem really is.
+changes; the precision-recall curve shows how much harder the rare problem really is. Then it
+shows why weighting hardly moves the ROC AUC: it shifts the scores far more than it reorders them,
+so the unweighted model with a threshold moved on validation data flags much the same customers.
 
 Run: ``python demo_accuracy_paradox.py`` (or ``course run 5.4 accuracy_paradox``).
 """
@@ -19,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
+from scipy.stats import spearmanr
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -29,11 +32,11 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from _models_5_4 import _churn, rare_churn
+from _models_5_4 import churn, rare_churn
 
 args = coursekit.script_args(__doc__)
 coursekit.set_seed(args.seed)
-full, rare = _churn(), rare_churn(0.05)
+full, rare = churn(), rare_churn(0.05)
 tasks = {"full churn (26.5%)": full, "rare churn (5%)": rare}
 
 # %%
@@ -49,9 +52,11 @@ print(f"{'task':<20}{'model':<28}{'accuracy':>9}{'recall':>8}{'precision':>10}{'
 for task, d in tasks.items():
     y_test = d.y_test.astype(int)
     for name, make in models.items():
-        p = make().fit(d.X_train, d.y_train).predict_proba(d.X_test)[:, 1]
+        model = make().fit(d.X_train, d.y_train)
+        p = model.predict_proba(d.X_test)[:, 1]
         pred = (p >= 0.5).astype(int)
         results[task, name] = p
+        results[task, name, "val"] = model.predict_proba(d.X_val)[:, 1]
         print(f"{task:<20}{name:<28}{accuracy_score(y_test, pred):>9.3f}{recall_score(y_test, pred):>8.3f}"
               f"{precision_score(y_test, pred, zero_division=0):>10.3f}{roc_auc_score(y_test, p):>9.3f}"
               f"{average_precision_score(y_test, p):>9.3f}")
@@ -89,3 +94,22 @@ for name in ["logistic", "logistic, balanced weights"]:
     p = results["rare churn (5%)", name]
     print(f"rare, {name}: {int(np.sum(p >= 0.5))} customers flagged at 0.5, "
           f"{int(np.sum((p >= 0.5) & (y_rare == 1)))} of them churners")
+
+# %%
+# Why the ROC AUC barely moves: weighting shifts the scores more than it reorders them
+# ------------------------------------------------------------------------------------
+# The ROC AUC depends only on the order of the scores. Balanced weights raise every score, the
+# churners' and the others' alike; the order of the customers hardly changes (rank correlation
+# near 1). So the unweighted model, with its threshold moved down until it flags as many
+# VALIDATION customers as the weighted one does at 0.5, makes nearly the same test decisions.
+plain, weighted = results["rare churn (5%)", "logistic"], results["rare churn (5%)", "logistic, balanced weights"]
+share = np.mean(results["rare churn (5%)", "logistic, balanced weights", "val"] >= 0.5)
+moved = float(np.quantile(results["rare churn (5%)", "logistic", "val"], 1 - share))
+n_churn = int(rare.y_train.sum())
+print(f"balanced weights: a churner weighs {(len(rare.y_train) - n_churn) / n_churn:.1f} times a non-churner in training")
+print(f"rank correlation of the plain and weighted test scores: {spearmanr(plain, weighted).statistic:.3f}; "
+      f"mean test score {plain.mean():.3f} plain, {weighted.mean():.3f} weighted")
+for name, p, t in [("weighted at 0.5", weighted, 0.5), (f"plain at {moved:.3f} (chosen on validation)", plain, moved)]:
+    flagged = p >= t
+    print(f"rare, {name}: {int(flagged.sum())} flagged, recall {recall_score(y_rare, flagged):.3f}, "
+          f"precision {precision_score(y_rare, flagged):.3f}")

@@ -1,57 +1,50 @@
-"""A full evaluation report for the churn MLP, beside its baselines.
+"""An evaluation report for the churn network, beside its baselines.
 
-The lesson's churn MLP (``_models_5_4.train_churn_mlp``) against two baselines on the SAME split:
-a dummy model that always answers "no churn" and a logistic regression. The report shows
-accuracy, ROC AUC and average precision; the confusion matrix read as business outcomes;
-scikit-learn's classification report; ROC and precision-recall curves; and how precision, recall
-and F1 move with the decision threshold -- with the threshold chosen on VALIDATION data (by F1,
-and by ``TunedThresholdClassifierCV`` for the logistic regression) and the test split scored once.
+The lesson's churn network (``_models_5_4.churn_mlp``: 64-32 ReLU, early stopping on the
+validation loss) against two baselines on the SAME split: a dummy that always answers "no churn"
+and a logistic regression. The report shows accuracy, ROC AUC and average precision; the confusion
+matrix read as business outcomes; scikit-learn's classification report; ROC and precision-recall
+curves; and how precision, recall and F1 move with the decision threshold -- the threshold chosen
+on VALIDATION data (by F1, and by ``TunedThresholdClassifierCV`` for the logistic regression) and
+the test split scored once.
 
 Run: ``python demo_churn_report.py`` (or ``course run 5.4 churn_report``).
 """
 
 # %%
-# Setup: the trained MLP and two baselines
-# ----------------------------------------
+# Setup: the trained network and two baselines
+# --------------------------------------------
 import coursekit  # first: quiet TensorFlow, headless figures
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (
-    ConfusionMatrixDisplay,
-    accuracy_score,
-    average_precision_score,
-    classification_report,
-    confusion_matrix,
-    f1_score,
-    precision_recall_curve,
-    roc_auc_score,
-    roc_curve,
-)
+from sklearn.metrics import (ConfusionMatrixDisplay, accuracy_score, average_precision_score, classification_report,
+                             confusion_matrix, f1_score, fbeta_score, precision_recall_curve, precision_score, recall_score,
+                             roc_auc_score, roc_curve)
 from sklearn.model_selection import TunedThresholdClassifierCV
 
-from _models_5_4 import train_churn_mlp
+from _models_5_4 import churn, churn_mlp, logistic
 
 args = coursekit.script_args(__doc__)
 coursekit.set_seed(args.seed)
-trained = train_churn_mlp(args.seed)
-churn = trained.churn
-y_val, y_test = churn.y_val.astype(int), churn.y_test.astype(int)
-
-dummy = DummyClassifier(strategy="most_frequent").fit(churn.X_train, churn.y_train)
-logreg = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
+prepared = churn()
+trained = churn_mlp(args.seed)
+y_val, y_test = prepared.y_val.astype(int), prepared.y_test.astype(int)
+dummy = DummyClassifier(strategy="most_frequent").fit(prepared.X_train, prepared.y_train)
 scores = {
-    "always no churn": dummy.predict_proba(churn.X_test)[:, 1],
-    "logistic regression": logreg.predict_proba(churn.X_test)[:, 1],
-    "MLP 128-128": trained.p_test,
+    "always no churn": dummy.predict_proba(prepared.X_test)[:, 1],
+    "logistic regression": logistic()[1],
+    "MLP 64-32": trained.p_test,
 }
+print(f"the network trained {len(trained.history['val_loss'])} epochs; the weights of epoch "
+      f"{int(np.argmin(trained.history['val_loss'])) + 1} (lowest validation loss) were restored")
 
 # %%
 # Accuracy alone misleads: the dummy is right about 73% of the time and catches no churner.
-# ROC AUC and average precision (area under the PR curve) rank the models by their scores.
-print(f"customers: {len(churn.y_train)} train, {len(y_val)} validation, {len(y_test)} test; "
+# ROC AUC and average precision (the area under the PR curve) rank the models by their scores.
+print(f"customers: {len(prepared.y_train):,} train, {len(y_val):,} validation, {len(y_test):,} test; "
       f"{y_test.mean():.1%} of the test customers churn")
 print(f"{'model':<22}{'accuracy':>9}{'ROC AUC':>9}{'avg prec':>9}{'recall':>8}")
 for name, s in scores.items():
@@ -67,6 +60,8 @@ pred_mlp = (trained.p_test >= 0.5).astype(int)
 tn, fp, fn, tp = confusion_matrix(y_test, pred_mlp).ravel()
 print(f"\nMLP at 0.5: {tp} churners caught, {fn} churners lost unwarned, "
       f"{fp} loyal customers bothered, {tn} loyal customers left in peace")
+print(f"precision {precision_score(y_test, pred_mlp):.3f}, recall {recall_score(y_test, pred_mlp):.3f}, "
+      f"F1 {f1_score(y_test, pred_mlp):.3f}, F2 {fbeta_score(y_test, pred_mlp, beta=2):.3f}")
 print(classification_report(y_test, pred_mlp, target_names=["stays", "churns"], digits=3))
 
 fig, ax = plt.subplots(figsize=(5.2, 4.4))
@@ -93,8 +88,7 @@ for name, s in scores.items():
                       label=f"{name}, any constant (AP {average_precision_score(y_test, s):.3f})")
         continue
     prec, rec, _ = precision_recall_curve(y_test, s)
-    ax_pr.plot(rec, prec, color=ax_roc.lines[-1].get_color(),
-               label=f"{name} (AP {average_precision_score(y_test, s):.3f})")
+    ax_pr.plot(rec, prec, color=ax_roc.lines[-1].get_color(), label=f"{name} (AP {average_precision_score(y_test, s):.3f})")
 ax_roc.set(xlabel="false positive rate (loyal customers flagged)", ylabel="true positive rate (recall)",
            title="ROC curve, test split")
 ax_pr.set(xlabel="recall (churners caught)", ylabel="precision (flagged who churn)",
@@ -108,27 +102,18 @@ coursekit.save_figure(fig, "churn_roc_pr", __file__)
 # Precision, recall and F1 against the threshold -- chosen on VALIDATION data
 # ---------------------------------------------------------------------------
 thresholds = np.round(np.arange(0.02, 0.99, 0.01), 2)
-
-
-def prf(y, p, t):
-    pred = p >= t
-    tp_, fp_, fn_ = np.sum(pred & (y == 1)), np.sum(pred & (y == 0)), np.sum(~pred & (y == 1))
-    prec = tp_ / (tp_ + fp_) if tp_ + fp_ else 0.0
-    rec = tp_ / (tp_ + fn_)
-    return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-
-
-curves = np.array([prf(y_val, trained.p_val, t) for t in thresholds])
+curves = np.array([[metric(y_val, trained.p_val >= t, zero_division=0) for metric in (precision_score, recall_score, f1_score)]
+                   for t in thresholds])
 best_t = float(thresholds[int(np.argmax(curves[:, 2]))])
 print(f"MLP threshold with the best validation F1: {best_t:.2f} (validation F1 {curves[:, 2].max():.3f})")
 print(f"MLP test F1 at 0.5: {f1_score(y_test, trained.p_test >= 0.5):.3f}; "
       f"at {best_t:.2f}: {f1_score(y_test, trained.p_test >= best_t):.3f}")
 
 tuned = TunedThresholdClassifierCV(LogisticRegression(max_iter=2000), scoring="f1", cv=5)
-tuned.fit(churn.X_train, churn.y_train)
+tuned.fit(prepared.X_train, prepared.y_train)
 print(f"logistic regression, TunedThresholdClassifierCV (F1, 5-fold on train): threshold "
-      f"{tuned.best_threshold_:.3f}, test F1 {f1_score(y_test, tuned.predict(churn.X_test)):.3f} "
-      f"(at 0.5: {f1_score(y_test, logreg.predict(churn.X_test)):.3f})")
+      f"{tuned.best_threshold_:.3f}, test F1 {f1_score(y_test, tuned.predict(prepared.X_test)):.3f} "
+      f"(at 0.5: {f1_score(y_test, logistic()[1] >= 0.5):.3f})")
 
 fig, ax = plt.subplots(figsize=(6.4, 4))
 for k, name in enumerate(["precision", "recall", "F1"]):
@@ -140,13 +125,3 @@ ax.set(xlabel="decision threshold on P(churn)", ylabel="score on the validation 
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
 coursekit.save_figure(fig, "churn_threshold_sweep", __file__)
-
-# %%
-# The training history the MLP's weights were picked from
-# -------------------------------------------------------
-# 40 epochs without stopping early, then restored to the epoch with the lowest validation loss.
-val_loss, train_loss = trained.history["val_loss"], trained.history["loss"]
-best_epoch = int(np.argmin(val_loss)) + 1  # Keras numbers epochs from 1
-print(f"MLP history ({len(val_loss)} epochs): validation loss lowest at epoch {best_epoch} "
-      f"({val_loss[best_epoch - 1]:.4f}), {val_loss[-1]:.4f} at the end; training loss "
-      f"{train_loss[best_epoch - 1]:.4f} at epoch {best_epoch}, {train_loss[-1]:.4f} at the end")

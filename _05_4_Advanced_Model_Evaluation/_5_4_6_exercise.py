@@ -1,0 +1,49 @@
+"""Exercise 5.4.6 -- Reading training histories: under-fitting, over-fitting, a learning rate too high.
+
+Goal: read a training history as an engineer does -- say what went wrong and which epoch to keep
+-- with code that the rubric runs on histories you have not seen.
+Read first: README.md section 9, demo_training_histories.py
+
+A history is a dict like Keras's ``History.history``: "loss" (training) and "val_loss"
+(validation), one float per epoch, epoch 1 first; a run that blew up records nan or inf.
+``diagnose(history)`` returns one of ``DIAGNOSES``:
+
+- "under-fitting": the run stopped while both losses were still falling (train longer, or
+  faster): the model has not learned what it can;
+- "over-fitting": the validation loss reached its lowest value and then rose clearly while the
+  training loss kept falling: the model memorises the training rows;
+- "learning rate too high": the training loss itself is erratic -- it jumps up from one epoch to
+  the next, hardly falls, or becomes nan. (Every real history wiggles a little from epoch to
+  epoch; a wiggle is not a jump.)
+
+``best_epoch(history)`` returns the epoch whose weights early stopping would restore: the one with
+the lowest validation loss, numbered as Keras prints epochs (ignore nan).
+
+What the rubric does and measures (you do not write any of it): it draws 15 histories (5 of each
+kind, of 12 to 60 epochs, with noise) from a generator you do not see, a new draw for each seed,
+and checks your diagnosis of every one of them and your epoch for every one of them.
+
+Run this file to see what the rubric measures; ``course check 5.4.6`` records the verdict and
+``course hint 5.4.6`` gives a hint.
+"""
+
+import coursekit
+import numpy as np
+
+DIAGNOSES = ("under-fitting", "over-fitting", "learning rate too high")
+
+
+def diagnose(history: dict) -> str:
+    """One of DIAGNOSES for this history."""
+    # TODO: decide from the shapes of the two curves, the training curve first.
+    raise NotImplementedError("diagnose: return the diagnosis of this history, one of DIAGNOSES")
+
+
+def best_epoch(history: dict) -> int:
+    """The epoch (1 = the first) with the lowest finite validation loss."""
+    # TODO: the epoch early stopping would restore, counted as Keras counts.
+    raise NotImplementedError("best_epoch: return the 1-based epoch whose weights to keep")
+
+
+if __name__ == "__main__":
+    coursekit.selfcheck(__file__)

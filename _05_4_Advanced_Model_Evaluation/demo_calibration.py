@@ -1,0 +1,90 @@
+"""Can the probabilities be trusted? Reliability diagrams, the Brier score and a recalibration.
+
+When a model says 30%, do 30% of those customers churn? A reliability diagram bins the test
+predictions and plots the observed churn rate of each bin against its mean predicted probability;
+the Brier score (the mean squared error of the probabilities) and the expected calibration error
+(the gap between the two, averaged over the bins) sum it up. The lesson's network and the logistic
+regression come out close to calibrated. A logistic regression trained with balanced class weights
+does not: its probabilities are inflated on purpose. Moving its decision threshold fixes its
+decisions but leaves its probabilities as wrong as they were; recalibrating it on the validation
+split (``CalibratedClassifierCV`` with isotonic regression on a frozen model) fixes the
+probabilities and keeps the ranking.
+
+Run: ``python demo_calibration.py`` (or ``course run 5.4 calibration``).
+"""
+
+# %%
+# Three models on the same test split
+# -----------------------------------
+import coursekit  # first: quiet TensorFlow, headless figures
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
+
+from _models_5_4 import churn, churn_mlp, logistic
+
+args = coursekit.script_args(__doc__)
+coursekit.set_seed(args.seed)
+prepared = churn()
+y_val, y_test = prepared.y_val.astype(int), prepared.y_test.astype(int)
+weighted = LogisticRegression(max_iter=2000, class_weight="balanced").fit(prepared.X_train, prepared.y_train)
+probabilities = {
+    "MLP 64-32": churn_mlp(args.seed).p_test,
+    "logistic regression": logistic()[1],
+    "logistic, balanced weights": weighted.predict_proba(prepared.X_test)[:, 1],
+}
+
+
+def calibration_error(y, p, n_bins=10):
+    """Over equal-width bins: the share of cases in the bin times |mean probability - churn rate|."""
+    bins = np.digitize(p, np.linspace(0, 1, n_bins + 1)[1:-1], right=True)  # the bins of calibration_curve
+    return sum(np.mean(bins == k) * abs(p[bins == k].mean() - y[bins == k].mean()) for k in np.unique(bins))
+
+
+print(f"test churn rate {y_test.mean():.3f}")
+for name, p in probabilities.items():
+    print(f"{name:<28} mean probability {p.mean():.3f}, Brier {brier_score_loss(y_test, p):.4f}, "
+          f"calibration error {calibration_error(y_test, p):.3f}, ROC AUC {roc_auc_score(y_test, p):.3f}")
+
+# %%
+# A threshold changes decisions, not probabilities
+# ------------------------------------------------
+# Any threshold -- 0.5, or one chosen on validation data by F1 -- turns the weighted model's
+# probabilities into decisions, and the decisions can be good ones. No threshold changes a
+# probability: whatever reads them as probabilities (an expected loss, a price) is still wrong.
+p_weighted_val = weighted.predict_proba(prepared.X_val)[:, 1]
+grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+best = float(grid[int(np.argmax([f1_score(y_val, p_weighted_val >= t) for t in grid]))])
+p_weighted = probabilities["logistic, balanced weights"]
+print(f"balanced weights: test F1 {f1_score(y_test, p_weighted >= 0.5):.3f} at 0.5, "
+      f"{f1_score(y_test, p_weighted >= best):.3f} at {best:.2f} (chosen on validation); "
+      f"its mean probability is still {p_weighted.mean():.3f}")
+
+# %%
+# Recalibration on the validation split
+# -------------------------------------
+# The frozen model is not refitted: isotonic regression learns, on the validation split, the map
+# from its probability to the churn rate observed for such customers.
+recalibrated = CalibratedClassifierCV(FrozenEstimator(weighted), method="isotonic").fit(prepared.X_val, y_val)
+p_fixed = recalibrated.predict_proba(prepared.X_test)[:, 1]
+print(f"recalibrated on validation: mean probability {p_fixed.mean():.3f}, Brier {brier_score_loss(y_test, p_fixed):.4f}, "
+      f"calibration error {calibration_error(y_test, p_fixed):.3f}, ROC AUC {roc_auc_score(y_test, p_fixed):.3f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6), sharey=True)
+curves = [(axes[0], "MLP 64-32", probabilities["MLP 64-32"]), (axes[0], "logistic regression", probabilities["logistic regression"]),
+          (axes[1], "balanced weights", p_weighted), (axes[1], "balanced weights, recalibrated", p_fixed)]
+for ax, name, p in curves:
+    observed, predicted = calibration_curve(y_test, p, n_bins=10, strategy="uniform")
+    ax.plot(predicted, observed, marker="o", label=f"{name} (Brier {brier_score_loss(y_test, p):.3f})")
+for ax, title in zip(axes, ["Trained without weights", "Weighted, then recalibrated on validation"]):
+    ax.plot([0, 1], [0, 1], color="gray", ls=":", lw=1, label="calibrated")
+    ax.set(xlabel="mean predicted P(churn) in the bin", title=title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("observed churn rate in the bin")
+fig.suptitle("Reliability diagrams, test split (10 equal-width bins)")
+coursekit.save_figure(fig, "churn_reliability", __file__)
