@@ -26,7 +26,7 @@ from sklearn.metrics import (average_precision_score, brier_score_loss, confusio
 import coursekit
 import data
 from coursekit.training import fast_fit, predict
-from rubric import Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, exercise_params
+from rubric import Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, assert_fails, exercise_params
 
 
 @functools.lru_cache(maxsize=None)
@@ -794,13 +794,6 @@ def test_exercise(ex_id, graded):
 # Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
 
 
-def _fails(verdict, check: str, *words: str):
-    failed = {c.name: c for c in verdict.failures}
-    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
-    hint = failed[check].hint.lower()
-    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
-
-
 def _sorted_cases(y_true, scores):
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     return np.asarray(y_true).astype(int)[order]
@@ -820,10 +813,10 @@ def test_5_4_1_rejects_swapped_precision_and_recall_and_an_unsquared_beta(refere
         return {**out, "f": (1 + beta) * p * r / (beta * p + r) if p + r else 0.0}
 
     verdict = EX_5_4_1.grade(ref.replaced(precision_recall_f=swapped), seed, only=["precision, recall and F-beta"])
-    _fails(verdict, "precision", "swapping it with recall")
-    _fails(verdict, "recall", "the share flagged")
+    assert_fails(verdict, "precision", "swapping it with recall")
+    assert_fails(verdict, "recall", "the share flagged")
     assert "F-beta" not in verdict.failed_names(), verdict.report()
-    _fails(EX_5_4_1.grade(ref.replaced(precision_recall_f=unsquared), seed, only=["precision, recall and F-beta"]),
+    assert_fails(EX_5_4_1.grade(ref.replaced(precision_recall_f=unsquared), seed, only=["precision, recall and F-beta"]),
            "F-beta", "beta squared")
 
 
@@ -844,8 +837,8 @@ def test_5_4_1_rejects_a_roc_curve_that_ignores_ties_and_a_trapezoid_average_pre
         precision, recall, _ = precision_recall_curve(y_true, scores)
         return float(auc(recall, precision))
 
-    _fails(EX_5_4_1.grade(ref.replaced(roc_points=one_point_per_case), seed, only=["ROC points"]), "roc_points", "together")
-    _fails(EX_5_4_1.grade(ref.replaced(average_precision=trapezoid), seed, only=["average precision"]), "average_precision",
+    assert_fails(EX_5_4_1.grade(ref.replaced(roc_points=one_point_per_case), seed, only=["ROC points"]), "roc_points", "together")
+    assert_fails(EX_5_4_1.grade(ref.replaced(average_precision=trapezoid), seed, only=["average precision"]), "average_precision",
            "trapezoid")
 
 
@@ -854,21 +847,21 @@ def test_5_4_2_rejects_a_threshold_chosen_on_the_test_split(reference, seed):
     _, p_test = _churn_predictions(seed)
     on_test = _best_threshold(churn.y_test, p_test, 5.0, 1.0)[0]  # what a student who looked at the test split would return
     wrong = reference("5.4.2").replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0: on_test)
-    _fails(EX_5_4_2.grade(wrong, seed, only=["a threshold from validation data alone"]),
+    assert_fails(EX_5_4_2.grade(wrong, seed, only=["a threshold from validation data alone"]),
            "the threshold minimises the validation cost", "test split")
 
 
 def test_5_4_2_rejects_the_rule_for_calibrated_probabilities_and_a_strict_comparison(reference, seed):
     ref = reference("5.4.2")
     rule = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0: cost_fp / (cost_fp + cost_fn))
-    _fails(EX_5_4_2.grade(rule, seed, only=["a threshold from validation data alone"]),
+    assert_fails(EX_5_4_2.grade(rule, seed, only=["a threshold from validation data alone"]),
            "the threshold minimises the validation cost", "calibrated")
 
     def strict(y_true, scores, threshold, cost_fn=5.0, cost_fp=1.0):
         y, flagged = np.asarray(y_true), np.asarray(scores) > threshold
         return float((cost_fn * np.sum((y == 1) & ~flagged) + cost_fp * np.sum((y == 0) & flagged)) / len(y))
 
-    _fails(EX_5_4_2.grade(ref.replaced(expected_cost=strict), seed, only=["expected cost"]), "expected_cost",
+    assert_fails(EX_5_4_2.grade(ref.replaced(expected_cost=strict), seed, only=["expected cost"]), "expected_cost",
            "equal to the threshold is flagged")
 
 
@@ -881,9 +874,9 @@ def test_5_4_3_rejects_inverted_and_extreme_weights(reference, seed):
     ref = reference("5.4.3")
     both = ["training rows", "decisions at threshold 0.5"]
     inverted = ref.replaced(rebalance=lambda train, cost_fn=10.0, cost_fp=1.0, seed=0: _weighted_rows(train, cost_fp / cost_fn))
-    _fails(EX_5_4_3.grade(inverted, seed, only=both), "test cost per customer at 0.5", "a larger weight for churners")
+    assert_fails(EX_5_4_3.grade(inverted, seed, only=both), "test cost per customer at 0.5", "a larger weight for churners")
     extreme = ref.replaced(rebalance=lambda train, cost_fn=10.0, cost_fp=1.0, seed=0: _weighted_rows(train, 1000.0))
-    _fails(EX_5_4_3.grade(extreme, seed, only=both), "test cost per customer at 0.5", "far more")
+    assert_fails(EX_5_4_3.grade(extreme, seed, only=both), "test cost per customer at 0.5", "far more")
 
 
 def test_5_4_3_rejects_validation_churners_added_to_training(reference, seed):
@@ -893,7 +886,7 @@ def test_5_4_3_rejects_validation_churners_added_to_training(reference, seed):
         y = np.r_[train.y_train, train.y_val[churners]]
         return X, y, np.where(y == 1, cost_fn / cost_fp, 1.0)
 
-    _fails(EX_5_4_3.grade(reference("5.4.3").replaced(rebalance=with_validation), seed, only=["training rows"]),
+    assert_fails(EX_5_4_3.grade(reference("5.4.3").replaced(rebalance=with_validation), seed, only=["training rows"]),
            "every row is a training row with its own label", "validation rows")
 
 
@@ -920,9 +913,9 @@ def test_5_4_4_rejects_resampling_the_scores_alone_and_a_standard_error(referenc
         return _rank_auc(y, s) - spread, _rank_auc(y, s) + spread
 
     check = "validation AUC, level 0.95: share of the rubric's resampled values inside"
-    _fails(EX_5_4_4.grade(ref.replaced(bootstrap_auc_interval=scores_only), seed, only=["one model's interval"]), check,
+    assert_fails(EX_5_4_4.grade(ref.replaced(bootstrap_auc_interval=scores_only), seed, only=["one model's interval"]), check,
            "each case's label")
-    _fails(EX_5_4_4.grade(ref.replaced(bootstrap_auc_interval=one_standard_error), seed, only=["one model's interval"]), check,
+    assert_fails(EX_5_4_4.grade(ref.replaced(bootstrap_auc_interval=one_standard_error), seed, only=["one model's interval"]), check,
            "standard error")
 
 
@@ -937,13 +930,13 @@ def test_5_4_4_rejects_an_unpaired_difference(reference, seed):
         return tuple(np.percentile(differences, [tail, 100 - tail]))
 
     wrong = reference("5.4.4").replaced(paired_auc_difference_interval=unpaired)
-    _fails(EX_5_4_4.grade(wrong, seed, only=["the paired difference"]),
+    assert_fails(EX_5_4_4.grade(wrong, seed, only=["the paired difference"]),
            "AUC difference, level 0.95: share of the rubric's resampled values inside", "same rows")
 
 
 def test_5_4_5_rejects_probabilities_left_as_they_are(reference, seed):
     wrong = reference("5.4.5").replaced(fit_recalibration=lambda y_val, p_val: (lambda p: np.asarray(p, dtype=np.float64)))
-    _fails(EX_5_4_5.grade(wrong, seed, only=["recalibration on validation data"]), "test calibration error after",
+    assert_fails(EX_5_4_5.grade(wrong, seed, only=["recalibration on validation data"]), "test calibration error after",
            "threshold changes decisions, not probabilities")
 
 
@@ -959,8 +952,8 @@ def test_5_4_5_rejects_floor_binning_and_a_root_brier_score(reference, seed):
     root = ref.replaced(reliability_curve=floor_bins,
                         brier_score=lambda y, p: float(np.sqrt(np.mean((np.asarray(p) - np.asarray(y)) ** 2))))
     verdict = EX_5_4_5.grade(root, seed, only=["reliability curve and Brier score"])
-    _fails(verdict, "reliability_curve", "floor(p * n_bins)")
-    _fails(verdict, "brier_score", "square root")
+    assert_fails(verdict, "reliability_curve", "floor(p * n_bins)")
+    assert_fails(verdict, "brier_score", "square root")
 
 
 def test_5_4_6_rejects_a_gap_read_as_over_fitting_and_a_rising_validation_loss_read_as_instability(reference, seed):
@@ -977,12 +970,12 @@ def test_5_4_6_rejects_a_gap_read_as_over_fitting_and_a_rising_validation_loss_r
         answer = right(history)
         return "learning rate too high" if answer == "over-fitting" else answer
 
-    _fails(EX_5_4_6.grade(ref.replaced(diagnose=gap), seed, only=["diagnoses"]), "under-fitting histories", "a gap alone")
+    assert_fails(EX_5_4_6.grade(ref.replaced(diagnose=gap), seed, only=["diagnoses"]), "under-fitting histories", "a gap alone")
     verdict = EX_5_4_6.grade(ref.replaced(diagnose=rising), seed, only=["diagnoses"])
-    _fails(verdict, "over-fitting histories", "training loss itself")
+    assert_fails(verdict, "over-fitting histories", "training loss itself")
     assert "under-fitting histories" not in verdict.failed_names(), verdict.report()
 
 
 def test_5_4_6_rejects_a_zero_based_epoch(reference, seed):
     wrong = reference("5.4.6").replaced(best_epoch=lambda history: int(np.nanargmin(history["val_loss"])))
-    _fails(EX_5_4_6.grade(wrong, seed, only=["epochs to keep"]), "best_epoch", "0-based")
+    assert_fails(EX_5_4_6.grade(wrong, seed, only=["epochs to keep"]), "best_epoch", "0-based")
