@@ -10,6 +10,7 @@ method -- fits counted, budgets kept, seeds replayed, artifacts reloaded -- more
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from rubric import Verdict, exercise_params
@@ -57,6 +58,24 @@ def grade_5_5_1(r) -> Verdict:
 # --------------------------------------------------------------------------- 5.5.2
 
 
+def check_log_uniform(v: Verdict, distribution, low: float = 1e-3, high: float = 1e-1) -> bool:
+    """The learning rate's distribution itself, sampled by the rubric: log-uniform on [low, high] puts
+    half of the draws below the geometric mean (0.01) and a uniform one about 9% (the few draws of a
+    search cannot tell them apart, 4,000 can)."""
+    try:
+        draws = np.asarray(distribution.rvs(size=4000, random_state=np.random.RandomState(0)), dtype=float)
+    except Exception as exc:  # noqa: BLE001 -- a list, None, or anything without rvs
+        return v.check("learning rate distribution is log-uniform", False, f"{type(distribution).__name__}: {exc}"[:120],
+                       "a scipy.stats distribution", "sample the rate from scipy.stats.loguniform(1e-3, 1e-1): a list is "
+                       "sampled uniformly among its few values")
+    inside = bool(np.all((draws >= low * (1 - 1e-9)) & (draws <= high * (1 + 1e-9))))
+    below = float(np.mean(draws < np.sqrt(low * high)))
+    return v.check("learning rate distribution is log-uniform", inside and 0.45 <= below <= 0.55,
+                   f"{below:.2f} of 4,000 draws below {np.sqrt(low * high):g}", "0.45-0.55, all in [0.001, 0.1]",
+                   "a uniform distribution on [0.001, 0.1] spends 90% of its draws above 0.01: sample the rate on a log "
+                   "scale, scipy.stats.loguniform(1e-3, 1e-1)")
+
+
 def grade_5_5_2(r) -> Verdict:
     from sklearn.model_selection import RandomizedSearchCV
 
@@ -74,6 +93,8 @@ def grade_5_5_2(r) -> Verdict:
                   and all(1e-3 <= x <= 1e-1 for x in rates))
     v.check("learning rates sampled log-uniformly", continuous, [round(x, 5) for x in rates],
             "distinct values in [0.001, 0.1], not the grid's", "scipy.stats.loguniform(1e-3, 1e-1)")
+    space = getattr(r["random_search"], "param_distributions", {}) or {}
+    check_log_uniform(v, space.get("reg__model__learning_rate") if isinstance(space, dict) else None)
     # Measured over seeds 0-4: grid best 0.1345-0.1406, random best 0.1334-0.1400,
     # random - grid between -0.0072 and +0.0041; the grid's slowest rate alone (0.001) scores about 0.2.
     v.at_most("random - grid RMSE", r["random_val_rmse"] - r["grid_val_rmse"], 0.02,
@@ -221,3 +242,13 @@ def test_rubric_rejects_a_loader_without_clear_errors(wrong_run):
 
     verdict = grade_5_5_4(wrong_run("5.5.4", load_artifact=naive_load, patch=patch))
     assert {"truncated .keras error", "truncated .weights.h5 error"} <= set(verdict.failed_names()), verdict.report()
+
+
+def test_5_5_2_rejects_a_uniform_learning_rate_distribution():
+    from scipy.stats import loguniform, uniform
+
+    ok, wrong = Verdict("5.5.2"), Verdict("5.5.2")
+    assert check_log_uniform(ok, loguniform(1e-3, 1e-1)), ok.report()
+    assert not check_log_uniform(wrong, uniform(1e-3, 1e-1 - 1e-3)), wrong.report()
+    assert "log" in wrong.failures[0].hint
+    assert not check_log_uniform(Verdict("5.5.2"), [1e-3, 1e-2, 1e-1])
