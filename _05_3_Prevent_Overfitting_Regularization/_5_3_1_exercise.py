@@ -1,64 +1,50 @@
-"""Exercise 5.3.1 -- L2 regularization tames an over-sized MLP on scarce churn data.
+"""Exercise 5.3.1 -- L1 as feature selection: real churn inputs vs pure noise.
 
-Goal: see overfitting and cure it with an L2 penalty. A network of three hidden layers of 256
-ReLU units (142,337 weights) is trained on only 400 churn customers for a fixed 30 epochs,
-once without regularization and once with ``kernel_regularizer=keras.regularizers.L2(0.03)`` on
-every hidden layer. The unregularized one memorises the 400 rows (training loss near 0) while its
-validation loss climbs far above where it started; the penalty keeps the weights small.
+Goal: put an L1 penalty on the first layer of a churn network so that it stops using inputs that
+carry no signal, and write the rule that reads off which inputs a trained network still uses.
+Read first: README.md section 3, demo_regularisers.py
 
-Steps:
-1. ``build_model(n_features, l2=0.0)``: Input -> 3 x Dense(256, relu) -> Dense(1, sigmoid).
-   When ``l2 > 0`` every hidden Dense layer gets ``kernel_regularizer=keras.regularizers.L2(l2)``;
-   when ``l2 == 0`` no regularizer at all. Return ``_compile(model)``.
-2. ``run()`` (given) trains both models on the same 400 rows with the same seed and measures the
-   binary cross-entropy WITHOUT the penalty (``_lesson53.bce``) on the training rows and on the
-   validation split. The factor 0.03 was chosen on the validation split (demo_strength_sweep.py).
+The rubric appends 20 columns of pure standard-normal noise to the 40 churn inputs and shuffles
+the 60 columns (the same order in every split; you are not told which columns are noise). Your
+decisions: the network, the strength of the L1 penalty on its first layer, the optimizer. Your
+code: ``selected_inputs``, the rule that turns a trained network's first-layer weights into the
+inputs it uses. An input's importance is the mean absolute weight of its row in the kernel of
+the first Dense layer (the kernel has one row per input and one column per unit).
 
-Targets the grader checks (seeds 0-4):
-- the L2 model's validation loss is at least 0.5 below the unregularized model's
-  (``val_loss_plain - val_loss_l2 >= 0.5``) and at most 0.5 in absolute terms;
-- the regularized model has an L2 regularizer with a positive factor on each of its 3 hidden
-  Dense layers; the plain model has none; hidden widths [256, 256, 256], one sigmoid output.
+What the rubric does and measures (you do not write any of it):
+- checks that the first layer is a Dense layer on the 60 inputs with an L1 penalty on its
+  kernel, one sigmoid output unit and binary cross-entropy;
+- trains your network (at most 60 epochs of batches of 256 rows, early stopping on the
+  validation loss, best epoch restored) and measures each input's importance itself: the mean
+  importance of the noise columns must be <= 0.2 times that of the 10 strongest real inputs, no
+  noise column may rank among the 10 most important inputs, and the test ROC AUC must be >= 0.825;
+- calls ``selected_inputs`` on networks of its own whose first-layer weights it set (a few
+  inputs used, the others jittering near zero as Adam leaves them): exactly the used inputs must
+  come back. On your trained network it prints how many real and noise columns your rule keeps,
+  and the test ROC AUC of a logistic regression on the kept columns alone.
 
-Hints: ``keras.regularizers.L2(0.03)`` adds 0.03 * sum(w**2) of that layer to the training loss.
-Keras also adds the penalty to ``val_loss`` in the history -- that is why ``run()`` computes
-the plain cross-entropy from predictions instead.
+Run this file to see what the rubric measures; ``course check 5.3.1`` records the verdict and
+``course hint 5.3.1`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
-
-import data
-from _lesson53 import compile_binary as _compile
-from _lesson53 import train_variants
-
-L2_FACTOR = 0.03
-EPOCHS = 30  # fixed on purpose: no early stopping, so the penalty alone is what differs
+import numpy as np
 
 
-
-def build_model(n_features: int, l2: float = 0.0) -> keras.Model:
-    """Three hidden Dense(256, relu) layers, each with an L2 kernel penalty when l2 > 0; sigmoid output."""
-    # TODO: reg = keras.regularizers.L2(l2) if l2 > 0 else None; a keras.Sequential of
-    # keras.Input(shape=(n_features,)), three Dense(256, activation="relu", kernel_regularizer=reg)
-    # and Dense(1, activation="sigmoid"); then return _compile(model).
-    raise NotImplementedError(
-        "build_model: stack Input -> 3 x Dense(256, relu, kernel_regularizer=L2(l2) if l2 > 0 else None) "
-        "-> Dense(1, sigmoid), then return _compile(model)"
-    )
+def build_selector(n_features: int) -> keras.Model:
+    """A compiled churn classifier whose first layer, a Dense layer on the ``n_features`` inputs,
+    carries an L1 penalty on its kernel."""
+    # TODO: a network with the L1 penalty where it can switch inputs off, strong enough to do so.
+    raise NotImplementedError("build_selector: return the compiled network with an L1 penalty on its first layer")
 
 
-def run(seed: int = 0) -> dict:
-    """Train the over-sized model with and without L2 on 400 churn rows; return losses and models."""
-    churn = data.prepare_churn()
-    result = train_variants(
-        lambda **kwargs: build_model(churn.n_features, **kwargs),
-        {"plain": {"l2": 0.0}, "l2": {"l2": L2_FACTOR}}, churn, seed, EPOCHS,
-    )
-    result["val_loss_improvement"] = result["val_loss_plain"] - result["val_loss_l2"]
-    return result
+def selected_inputs(model: keras.Model) -> np.ndarray:
+    """The column indices of the inputs the trained ``model`` uses, read from the kernel of its
+    first Dense layer."""
+    # TODO: each input's importance, and a rule that separates the used inputs from the rest.
+    raise NotImplementedError("selected_inputs: return the indices of the inputs the trained network uses")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("L2 on an over-sized MLP (400 churn rows)", run(args.seed), "5.3.1")
+    coursekit.selfcheck(__file__)

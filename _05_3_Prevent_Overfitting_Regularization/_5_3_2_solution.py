@@ -1,73 +1,61 @@
-"""Exercise 5.3.2 -- Dropout narrows the train/validation gap.
+"""Exercise 5.3.2 -- Dropout: off at inference, and Monte Carlo dropout as an uncertainty estimate.
 
-Goal: the same over-sized MLP as in 5.3.1 (3 x 256 ReLU units, 400 churn customers, a fixed
-30 epochs), once plain and once with ``Dropout(0.5)`` after every hidden layer. During training
-dropout silences a random half of the units at every step, so no unit can rely on a particular
-partner ("a team that cannot lean on one member"); at inference it is switched off and the
-network is deterministic again.
+Goal: build an Ames house-price network with dropout that predicts deterministically, then
+compute Monte Carlo dropout predictions and see where the network is unsure.
+Read first: README.md section 4, demo_regularisers.py
 
-Steps:
-1. ``build_model(n_features, rate=0.0)``: Input -> [Dense(256, relu) -> Dropout(rate)] x 3 ->
-   Dense(1, sigmoid). With ``rate == 0`` leave the Dropout layers out. Return ``_compile(model)``.
-2. ``run()`` (given) trains both models on the same rows and seed, then measures the binary
-   cross-entropy in inference mode on the training rows and on the validation split; the gap is
-   validation loss minus training loss. It also predicts the validation split twice (inference
-   must be deterministic) and calls the model with ``training=True`` (dropout must act there).
+Your decisions: the network (where its Dropout layers go, their rates, the widths), its output
+layer, the loss and the optimizer. ``mean_target`` is the mean log price of the training sales,
+yours to use or not. Your code: ``mc_dropout_predict(model, X, n_samples)``, which runs the
+network ``n_samples`` times on ``X`` with its dropout active and returns, per row, the mean and
+the standard deviation of those predictions.
 
-Targets the grader checks (seeds 0-4):
-- the dropout model's gap is at most 40% of the plain model's gap (``gap_ratio <= 0.4``), and its
-  validation loss is lower than the plain model's;
-- 3 Dropout layers with a rate in [0.2, 0.7] in the dropout model, none in the plain one;
-- inference is deterministic (two predictions identical) and training mode is not (dropout acts).
+What the rubric does and measures (you do not write any of it):
+- checks that your network has Dropout between its hidden layers and none after the output, one
+  output unit without activation and a regression loss; that predictions of the same houses are
+  identical twice, with ``predict`` and with a plain call (dropout off at inference), and that a
+  call in training mode is not;
+- trains it with your optimizer and loss on log prices (at most 100 epochs of batches of 64
+  sales, early stopping on the validation loss, best epoch restored) and scores the test split:
+  RMSE of the log price <= 0.14;
+- calls ``mc_dropout_predict`` with 50 samples on a dropout network of its own and compares with
+  its own Monte Carlo estimate: the mean spread within 0.1 of it (relatively) and the means
+  close to its own. From your spreads: on test houses whose numeric inputs are moved 3 times as
+  far from the training mean (houses unlike any in the training split) the mean spread must be
+  >= 2 times that on the test houses themselves, and on the quarter of test houses with the
+  largest errors >= 1.1 times that on the other three quarters.
 
-Hints: ``keras.layers.Dropout(rate)`` goes AFTER the Dense layer whose outputs it drops. Keras
-passes ``training=True`` to it inside ``fit`` and ``training=False`` inside ``predict``: never force
-``training=True`` yourself.
+Run this file to see what the rubric measures; ``course check 5.3.2`` records the verdict and
+``course hint 5.3.2`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
 import numpy as np
 
-import data
-from _lesson53 import compile_binary as _compile
-from _lesson53 import train_variants
-from coursekit.training import predict
 
-DROPOUT_RATE = 0.5
-EPOCHS = 30
-
-
-
-def build_model(n_features: int, rate: float = 0.0) -> keras.Model:
-    """Three Dense(256, relu) layers, each followed by Dropout(rate) when rate > 0; sigmoid output."""
-    layers = [keras.Input(shape=(n_features,))]
-    for _ in range(3):
-        layers.append(keras.layers.Dense(256, activation="relu"))
-        if rate > 0:
-            layers.append(keras.layers.Dropout(rate))
-    layers.append(keras.layers.Dense(1, activation="sigmoid"))
-    return _compile(keras.Sequential(layers, name="dropout" if rate > 0 else "plain"))
+def build_dropout_network(n_features: int, mean_target: float) -> keras.Model:
+    """A compiled network with Dropout that predicts the log sale price from the preprocessed inputs."""
+    # TODO: hidden layers with dropout between them, an output that can reach any price, a regression loss.
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(mean_target)),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
 
 
-def run(seed: int = 0) -> dict:
-    """Train the over-sized model with and without dropout; return losses, gaps and inference checks."""
-    churn = data.prepare_churn()
-    result = train_variants(
-        lambda **kwargs: build_model(churn.n_features, **kwargs),
-        {"plain": {"rate": 0.0}, "dropout": {"rate": DROPOUT_RATE}}, churn, seed, EPOCHS,
-    )
-    for name in ("plain", "dropout"):
-        result[f"gap_{name}"] = result[f"val_loss_{name}"] - result[f"train_loss_{name}"]
-    model = result["dropout_model"]
-    first, second = predict(model, churn.X_val), predict(model, churn.X_val)
-    result["inference_max_diff"] = float(np.max(np.abs(first - second)))
-    train_mode = np.asarray(model(churn.X_val[:256], training=True)).ravel()
-    result["training_mode_max_diff"] = float(np.max(np.abs(train_mode - first[:256])))
-    result["gap_ratio"] = result["gap_dropout"] / result["gap_plain"]
-    return result
+def mc_dropout_predict(model: keras.Model, X: np.ndarray, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std): for every row of ``X``, the mean and the standard deviation of ``n_samples``
+    predictions of ``model`` made with its dropout active; two arrays of shape (len(X),)."""
+    # TODO: repeated predictions with dropout on, then their mean and spread per row.
+    draws = np.stack([np.asarray(model(X, training=True)).reshape(len(X)) for _ in range(n_samples)])
+    return draws.mean(axis=0), draws.std(axis=0)
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Dropout on an over-sized MLP (400 churn rows)", run(args.seed), "5.3.2")
+    coursekit.selfcheck(__file__)

@@ -1,109 +1,55 @@
-"""Exercise 5.3.4 -- The churn case study: L2 + dropout + early stopping vs logistic regression.
+"""Exercise 5.3.4 -- The regularisation case study: beat the unregularised network it replaces.
 
-Goal: on the full churn training split (4,225 customers), combine the three tools of this lesson
-in one network and compare it, on the same split and in the same run, with the model every churn
-project should start from: a logistic regression. The logistic regression is fit here, not quoted.
+Goal: regularise an over-sized churn network trained on 400 customers, choosing the method and
+its strength with a budget of trials scored on validation data, so that it clearly beats the
+same network without regularisation on the test split.
+Read first: README.md sections 1, 2, 4, 5 and 7, demo_overfitting_curves.py
 
-Steps:
-1. ``build_model(n_features)``: Input -> Dense(64, relu, L2(1e-3)) -> Dropout(0.3) ->
-   Dense(32, relu, L2(1e-3)) -> Dropout(0.3) -> Dense(1, sigmoid). Return ``_compile(model)``.
-   (Moderate strengths for 4,225 rows; to try others, compare them on the validation AUC.)
-2. ``train(model, churn)``: fit with early stopping on the validation ROC AUC (``val_auc``, mode
-   "max", patience 8, at most ``MAX_EPOCHS`` epochs, batch 128), restoring the best epoch's weights;
-   ``coursekit.training.fit_early_stopping`` does this. Return the History.
-3. ``fit_baseline(churn)``: a scikit-learn ``LogisticRegression(max_iter=2000)`` fit on the
-   training split; return the fitted estimator.
-4. ``run()`` (given) scores both on the test split once and reports the train/validation gap.
+The architecture is fixed: three hidden Dense layers of 256 ReLU units and one sigmoid output
+unit, compiled with Adam or AdamW at a learning rate of 0.001 and binary cross-entropy. With 400
+training rows it memorises them. Your decisions: how to regularise it (L1 or L2 penalties,
+dropout, AdamW's decoupled weight decay, early stopping, a mix) and how strongly, tried within a
+budget of 4 trials. A configuration is a dict of your own design that ``build_network`` reads
+({} means no regularisation); the rubric reads one key itself: "patience", if present, makes its
+training stop early on the validation loss after that many epochs without improvement and
+restore the best epoch. ``choose(evaluate, budget)`` calls ``evaluate(config)`` at most
+``budget`` times -- each call trains the network of that configuration and returns its
+validation loss -- and returns the configuration it picks.
 
-Targets the grader checks (seeds 0-4):
-- the network's test ROC AUC >= the baseline's test AUC - 0.008 (measured in the same run: the
-  baseline scores 0.843; on churn the network ties the linear model at best -- the tolerance
-  covers the network's seed-to-seed spread of about 0.004, see tests/test_lesson_5_3.py);
-- a small overfitting gap: train AUC - validation AUC <= 0.04;
-- early stopping stopped before ``MAX_EPOCHS`` and restored the best epoch (the returned model's
-  validation AUC equals the best in the history);
-- L2 kernel regularizers on the hidden Dense layers and at least one Dropout layer.
+What the rubric does and measures (you do not write any of it):
+- gives ``evaluate`` 400 training and 400 validation rows of the churn table; each trial builds
+  your network for the configuration, checks the architecture and the optimizer, trains it (at
+  most 40 epochs of batches of 64 rows) and returns the binary cross-entropy on the validation
+  rows computed from the predictions (without the penalties Keras adds to the loss it reports);
+- requires at most 4 trials, and that the configuration chosen is one of them;
+- trains the same architecture without any regularisation, with the same seed, in the same run,
+  and scores both on the churn test split (1,409 customers): the test log loss of your choice
+  must be at least 0.5 lower, its test ROC AUC >= 0.8, and its validation loss at most 0.15 above
+  its training loss. It prints both networks' numbers and a logistic regression's on the same
+  400 rows.
 
-Hints: the churn signal is mostly linear (contract type, tenure, charges), so regularization
-does not lift the network far above the baseline; it stops it from falling below.
+Run this file to see what the rubric measures; ``course check 5.3.4`` records the verdict and
+``course hint 5.3.4`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
-import data
-from coursekit.training import fit_early_stopping, predict
-
-MAX_EPOCHS = 100
+HIDDEN = (256, 256, 256)  # the architecture of the task
+LEARNING_RATE = 0.001
 
 
-def _compile(model: keras.Model) -> keras.Model:
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.AUC(name="auc")],
-        steps_per_execution=32,
-    )
-    return model
+def build_network(n_features: int, config: dict) -> keras.Model:
+    """The task's network for ``n_features`` inputs, compiled, with the regularisation ``config`` describes."""
+    # TODO: the fixed architecture, with each kind of regularisation your configurations can ask for.
+    raise NotImplementedError("build_network: return the compiled network of the task, regularised as the configuration says")
 
 
-def build_model(n_features: int) -> keras.Model:
-    """Two L2-penalised ReLU layers (64, 32), each followed by Dropout(0.3); sigmoid output."""
-    # TODO: keras.Sequential of keras.Input(shape=(n_features,)),
-    # Dense(64, relu, kernel_regularizer=keras.regularizers.L2(1e-3)), Dropout(0.3),
-    # Dense(32, relu, kernel_regularizer=keras.regularizers.L2(1e-3)), Dropout(0.3), Dense(1, sigmoid);
-    # return _compile(model).
-    raise NotImplementedError(
-        "build_model: Input -> Dense(64, relu, L2(1e-3)) -> Dropout(0.3) -> Dense(32, relu, L2(1e-3)) "
-        "-> Dropout(0.3) -> Dense(1, sigmoid), then return _compile(model)"
-    )
-
-
-def train(model: keras.Model, churn) -> keras.callbacks.History:
-    """Early stopping on val_auc (max, patience 8, best weights restored), batch 128."""
-    # TODO: return fit_early_stopping(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
-    # monitor="val_auc", mode="max", patience=8, batch_size=128, epochs=MAX_EPOCHS)
-    raise NotImplementedError(
-        "train: call fit_early_stopping on the train/validation splits with monitor='val_auc', mode='max', "
-        "patience=8, batch_size=128, epochs=MAX_EPOCHS and return its History"
-    )
-
-
-def fit_baseline(churn) -> LogisticRegression:
-    """A logistic regression fit on the training split."""
-    # TODO: return LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
-    raise NotImplementedError("fit_baseline: fit LogisticRegression(max_iter=2000) on churn.X_train, churn.y_train")
-
-
-def run(seed: int = 0) -> dict:
-    """Train the regularized network and the baseline on the same split; score both once on test."""
-    coursekit.set_seed(seed)
-    churn = data.prepare_churn()
-    baseline = fit_baseline(churn)
-    model = build_model(churn.n_features)
-    history = train(model, churn)
-    auc = {
-        part: roc_auc_score(getattr(churn, f"y_{part}"), predict(model, getattr(churn, f"X_{part}")))
-        for part in ("train", "val", "test")
-    }
-    baseline_test_auc = roc_auc_score(churn.y_test, baseline.predict_proba(churn.X_test)[:, 1])
-    return {
-        "test_auc": auc["test"],
-        "baseline_test_auc": baseline_test_auc,
-        "margin_vs_baseline": auc["test"] - baseline_test_auc,
-        "train_auc": auc["train"],
-        "val_auc": auc["val"],
-        "gap": auc["train"] - auc["val"],
-        "best_val_auc_in_history": max(history.history["val_auc"]),
-        "epochs_run": len(history.epoch),
-        "max_epochs": MAX_EPOCHS,
-        "model": model,
-        "baseline": baseline,
-    }
+def choose(evaluate, budget: int) -> dict:
+    """The configuration with the lowest validation loss among at most ``budget`` trials of ``evaluate``."""
+    # TODO: which configurations are worth a trial, and which one to keep.
+    raise NotImplementedError("choose: return the configuration your trials chose")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Churn case study: regularized MLP vs logistic regression", run(args.seed), "5.3.4")
+    coursekit.selfcheck(__file__)

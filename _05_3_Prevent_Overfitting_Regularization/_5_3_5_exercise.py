@@ -1,165 +1,51 @@
-"""Exercise 5.3.5 -- Transfer learning with scarce data: Ames houses of other neighbourhoods.
+"""Exercise 5.3.5 -- Transfer learning with scarce data, compared fairly.
 
-Goal: only 100 sales are known in eight "target" neighbourhoods of Ames (Old Town, Edwards,
-Somerset, Northridge Heights, Crawford, Mitchell, Timberland, Stone Brook: cheap to expensive).
-About 1,100 sales of the other neighbourhoods are plentiful. Train a network on the plentiful
-"source" houses, reuse its hidden layers (the "body") for the target, and compare it with the same
-architecture trained from scratch on the same 100 target sales.
+Goal: reuse a price network trained on plentiful Ames sales for eight neighbourhoods with only
+100 labelled sales, in two ways (a frozen body, and fine-tuning), and find out whether either
+beats training from scratch and beats the source network used as it is.
+Read first: README.md section 8, demo_transfer_learning.py
 
-Steps:
-1. ``build_body(n_features)`` (given): Input -> Dense(64, relu) -> Dense(32, relu), a Sequential
-   named "body". ``run()`` trains body + Dense(1) head on the source houses (log prices).
-2. ``transfer_model(body, n_features, bias)``: set ``body.trainable = False`` (freeze it), then
-   return ``_compile(model, HEAD_LR)`` of Input -> body -> a NEW ``Dense(1)`` head whose bias starts at
-   ``bias`` (``bias_initializer=keras.initializers.Constant(bias)``, the mean target log price).
-3. ``unfreeze_for_fine_tuning(model, body)``: set ``body.trainable = True`` and re-compile the
-   model with the small learning rate ``FINE_TUNE_LR`` (a change of ``trainable`` takes effect
-   only after ``compile``). Return the model.
-4. ``run()`` (given): phase 1 trains only the head on the 100 sales, phase 2 fine-tunes everything
-   with the low learning rate; both with early stopping on the target validation houses. The
-   from-scratch model gets the same data and early stopping. Each model is scored once on the
-   target test houses (RMSE of log price; 0.1 is about a 10% error).
+The source network (a Sequential of Dense(64, relu), Dense(32, relu) and a Dense(1) output,
+compiled, predicting the log price) is trained by the rubric on the 1,098 training sales of the
+other neighbourhoods. Your code, two functions that receive it and return a new compiled model
+for the target neighbourhoods: ``frozen_transfer`` reuses its hidden layers frozen (only what
+follows them trains), ``fine_tuning`` reuses it with every layer trainable. Your decisions: the
+head, the optimizers and their learning rates. Leave the source network itself unchanged.
 
-Targets the grader checks (seeds 0-4):
-- transfer beats scratch: ``rmse_scratch - rmse_transfer >= 0.03`` on every seed, and
-  ``rmse_transfer <= 0.24``;
-- the body's weights did not move in phase 1 (``body_change_phase1 == 0``) and did move in
-  phase 2 (``body_change_phase2 > 0``);
-- the transferred model's body is the source model's trained body (its weights started equal).
+What the rubric does and measures (you do not write any of it):
+- draws 100 target training sales and 50 target validation sales (validation no larger than the
+  training set) 3 times; for each draw it calls your functions on its source network, trains
+  each returned model with your optimizer (at most 100 epochs of batches of 32, early stopping on
+  the validation loss with patience 10, best epoch restored) and scores the RMSE of the log price
+  on the 217 target test houses. It trains the same architecture from scratch on each draw and
+  scores the source network as it is;
+- checks that both models start from the source network's hidden weights, that the frozen
+  model's hidden weights are bit-for-bit unchanged by its training while something else trains,
+  that fine-tuning changes every layer, and that the source network is left as it was;
+- averaged over the 3 draws: the frozen model's RMSE must be >= 0.03 below from scratch; the
+  fine-tuned model's must be >= 0.03 below from scratch and at most 0.003 above the source
+  network's. It prints all four averages.
 
-Hints: ``layer.trainable = False`` on a Sequential freezes every layer inside it. The head's
-starting bias matters: a Dense(1) starting at 0 needs hundreds of steps just to reach 12 (a log
-price), which 100 examples do not give it.
+Run this file to see what the rubric measures; ``course check 5.3.5`` records the verdict and
+``course hint 5.3.5`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
+import coursekit
 import keras
-import numpy as np
-
-import data
-from _lesson53 import max_weight_change
-from coursekit.training import fit_early_stopping, predict
-
-TARGET_NEIGHBORHOODS = [
-    "Old_Town", "Edwards", "Somerset", "Northridge_Heights", "Crawford", "Mitchell", "Timberland", "Stone_Brook",
-]
-N_SMALL = 100
-SOURCE_LR = 1e-3  # source model and from-scratch model
-HEAD_LR = 1e-2
-FINE_TUNE_LR = 1e-4
-SOURCE_EPOCHS = 150
-TARGET_EPOCHS = 100
-FINE_TUNE_EPOCHS = 20
-PATIENCE = 10
 
 
-def _compile(model: keras.Model, learning_rate: float) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=32)
-    return model
+def frozen_transfer(source_model: keras.Model) -> keras.Model:
+    """A compiled model for the target task: the source network's hidden layers with their trained
+    weights, frozen, and trainable layers after them."""
+    # TODO: a copy of what is reused (not the source's own layers), frozen, and what trains after it.
+    raise NotImplementedError("frozen_transfer: return a compiled copy of the source network with its hidden layers frozen")
 
 
-def build_body(n_features: int) -> keras.Sequential:
-    """The reusable hidden layers: Dense(64, relu) -> Dense(32, relu)."""
-    return keras.Sequential(
-        [keras.Input(shape=(n_features,)), keras.layers.Dense(64, activation="relu"),
-         keras.layers.Dense(32, activation="relu")],
-        name="body",
-    )
-
-
-def with_head(body: keras.Model, n_features: int, bias: float) -> keras.Model:
-    """Input -> body -> Dense(1) whose bias starts at ``bias`` (uncompiled)."""
-    head = keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(bias), name="head")
-    return keras.Sequential([keras.Input(shape=(n_features,)), body, head])
-
-
-def transfer_model(body: keras.Model, n_features: int, bias: float) -> keras.Model:
-    """Freeze ``body`` and put a new Dense(1) head on it; compiled with HEAD_LR."""
-    # TODO: body.trainable = False; then return _compile(with_head(body, n_features, bias), HEAD_LR).
-    raise NotImplementedError(
-        "transfer_model: set body.trainable = False, then return _compile(with_head(body, n_features, bias), HEAD_LR)"
-    )
-
-
-def unfreeze_for_fine_tuning(model: keras.Model, body: keras.Model) -> keras.Model:
-    """Unfreeze ``body`` and re-compile ``model`` with the low FINE_TUNE_LR."""
-    # TODO: body.trainable = True; return _compile(model, FINE_TUNE_LR) (trainable changes need a compile).
-    raise NotImplementedError(
-        "unfreeze_for_fine_tuning: set body.trainable = True and return _compile(model, FINE_TUNE_LR)"
-    )
-
-
-def _split(housing):
-    """(source train, source val, target train pool, target val, target test) as (X, y) pairs."""
-    parts = {}
-    for part in ("train", "val", "test"):
-        X, y = getattr(housing, f"X_{part}"), getattr(housing, f"y_{part}")
-        is_target = getattr(housing.frames, part)["Neighborhood"].isin(TARGET_NEIGHBORHOODS).to_numpy()
-        parts[f"source_{part}"] = (X[~is_target], y[~is_target])
-        parts[f"target_{part}"] = (X[is_target], y[is_target])
-    return parts
-
-
-def _rmse(model, X, y) -> float:
-    return float(np.sqrt(np.mean((predict(model, X) - y) ** 2)))
-
-
-def run(seed: int = 0) -> dict:
-    """Source model, then scratch vs transfer (head, then fine-tune) on 100 target sales."""
-    housing = data.prepare_housing()
-    parts = _split(housing)
-    n = housing.n_features
-    (Xs, ys), (Xsv, ysv) = parts["source_train"], parts["source_val"]
-    (Xt_pool, yt_pool), (Xtv, ytv), (Xtt, ytt) = parts["target_train"], parts["target_val"], parts["target_test"]
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(Xt_pool), size=N_SMALL, replace=False)
-    X_small, y_small = Xt_pool[idx], yt_pool[idx]
-
-    # Fail fast: try the two transfer functions on an untrained body before the long training.
-    probe_body = build_body(n)
-    unfreeze_for_fine_tuning(transfer_model(probe_body, n, 0.0), probe_body)
-
-    # The source task: plentiful houses of the other neighbourhoods.
-    coursekit.set_seed(seed)
-    source_body = build_body(n)
-    source = _compile(with_head(source_body, n, float(ys.mean())), SOURCE_LR)
-    fit_early_stopping(source, Xs, ys, Xsv, ysv, patience=PATIENCE, batch_size=128, epochs=SOURCE_EPOCHS)
-
-    # From scratch on the 100 target sales.
-    coursekit.set_seed(seed)
-    scratch = _compile(with_head(build_body(n), n, float(y_small.mean())), SOURCE_LR)
-    fit_early_stopping(scratch, X_small, y_small, Xtv, ytv, patience=PATIENCE, batch_size=32, epochs=TARGET_EPOCHS)
-
-    # Transfer: a copy of the trained body, frozen, with a new head.
-    coursekit.set_seed(seed)
-    body = keras.models.clone_model(source_body)
-    body.set_weights(source_body.get_weights())
-    start = [w.copy() for w in body.get_weights()]
-    model = transfer_model(body, n, float(y_small.mean()))
-    fit_early_stopping(model, X_small, y_small, Xtv, ytv, patience=PATIENCE, batch_size=32, epochs=TARGET_EPOCHS)
-    after_phase1 = [w.copy() for w in body.get_weights()]
-    rmse_head_only = _rmse(model, Xtt, ytt)
-
-    model = unfreeze_for_fine_tuning(model, body)
-    fit_early_stopping(model, X_small, y_small, Xtv, ytv, patience=5, batch_size=32, epochs=FINE_TUNE_EPOCHS)
-
-    rmse_scratch, rmse_transfer = _rmse(scratch, Xtt, ytt), _rmse(model, Xtt, ytt)
-    return {
-        "rmse_scratch": rmse_scratch,
-        "rmse_head_only": rmse_head_only,
-        "rmse_transfer": rmse_transfer,
-        "improvement": rmse_scratch - rmse_transfer,
-        "body_start_diff": max_weight_change(source_body.get_weights(), start),
-        "body_change_phase1": max_weight_change(start, after_phase1),
-        "body_change_phase2": max_weight_change(after_phase1, body.get_weights()),
-        "n_small": len(X_small),
-        "n_source": len(Xs),
-        "n_target_test": len(Xtt),
-        "model": model,
-        "scratch_model": scratch,
-    }
+def fine_tuning(source_model: keras.Model) -> keras.Model:
+    """A compiled model for the target task that starts as the source network and trains every layer."""
+    # TODO: a copy of the source network, every layer trainable, an optimizer that keeps what it learned.
+    raise NotImplementedError("fine_tuning: return a compiled copy of the source network that trains every layer")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    coursekit.print_metrics("Transfer learning on Ames: 100 target sales", run(args.seed), "5.3.5")
+    coursekit.selfcheck(__file__)
