@@ -18,6 +18,7 @@ Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched),
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import inspect
 import itertools
@@ -652,3 +653,16 @@ def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
     assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
     hint = failed[check].hint.lower()
     assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
+
+
+@functools.lru_cache(maxsize=None)
+def prepared(name: str):
+    """A prepared data set ("churn", "housing" or "digits"), built once per process and shared by
+    every lesson's rubric (the split and the preprocessing do not depend on the seed)."""
+    import data
+
+    makers = {"churn": data.prepare_churn, "housing": data.prepare_housing, "digits": data.prepare_digits}
+    out = makers[name]()
+    for split in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
+        getattr(out, split).setflags(write=False)  # shared by every grading in the process: nothing may change it
+    return out

@@ -21,23 +21,20 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import (Exercise, Student, activation_name, assert_fails, dense_layers, exercise_params, hidden_nonlinearities,
-                    is_compiled, is_model, loss_name)
+from rubric import (Exercise, Student, activation_name, assert_fails, dense_layers, exercise_params,
+                    hidden_nonlinearities, is_compiled, is_model, loss_name, prepared)
 
 
-@functools.lru_cache(maxsize=None)
 def _churn():
-    return data.prepare_churn()
+    return prepared("churn")
 
 
-@functools.lru_cache(maxsize=None)
 def _digits():
-    return data.prepare_digits()
+    return prepared("digits")
 
 
-@functools.lru_cache(maxsize=None)
 def _housing():
-    return data.prepare_housing()
+    return prepared("housing")
 
 
 # --------------------------------------------------------------------------- shared checks

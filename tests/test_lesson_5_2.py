@@ -25,18 +25,17 @@ from sklearn.metrics import roc_auc_score
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name, assert_fails,
-                    dense_layers, exercise_params, hidden_nonlinearities, is_compiled, is_model, loss_name)
+from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name,
+                    assert_fails, dense_layers, exercise_params, hidden_nonlinearities, is_compiled, is_model,
+                    loss_name, prepared)
 
 
-@functools.lru_cache(maxsize=None)
 def _churn():
-    return data.prepare_churn()
+    return prepared("churn")
 
 
-@functools.lru_cache(maxsize=None)
 def _housing():
-    return data.prepare_housing()
+    return prepared("housing")
 
 
 def _number(value) -> float:

@@ -26,12 +26,12 @@ from sklearn.metrics import (average_precision_score, brier_score_loss, confusio
 import coursekit
 import data
 from coursekit.training import fast_fit, predict
-from rubric import Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, assert_fails, exercise_params
+from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, assert_fails,
+                    exercise_params, prepared)
 
 
-@functools.lru_cache(maxsize=None)
 def _churn():
-    return data.prepare_churn()
+    return prepared("churn")
 
 
 def _frozen(a) -> np.ndarray:
