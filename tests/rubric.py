@@ -647,6 +647,21 @@ def is_compiled(v: Verdict, name: str, model) -> bool:
                    "call model.compile(optimizer=..., loss=...) before returning the model")
 
 
+def output_layer(v: Verdict, name: str, model, units: int, act: str, hint: str) -> bool:
+    """The check that the model's last Dense layer has ``units`` units and the activation ``act``."""
+    dense = dense_layers(model)
+    out = dense[-1] if dense else None
+    seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
+    return v.check(f"{name} output layer", out is not None and out.units == units and activation_name(out) == act,
+                   seen, f"Dense({units}, {act})", hint)
+
+
+def loss_is(v: Verdict, name: str, model, allowed: tuple[str, ...], expected: str, hint: str) -> bool:
+    """The check that the compiled loss is one of ``allowed`` (names as :func:`loss_name` gives them)."""
+    got = loss_name(model)
+    return v.check(f"{name} loss", got in allowed, got, expected, hint)
+
+
 def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
     """For the rubric's wrong-answer tests: ``check`` failed, and its hint names the mistake (every word)."""
     failed = {c.name: c for c in verdict.failures}

@@ -21,8 +21,8 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_
 import coursekit
 import data
 from coursekit.training import fast_compile, fast_fit, predict
-from rubric import (Exercise, Student, activation_name, assert_fails, dense_layers, exercise_params,
-                    hidden_nonlinearities, is_compiled, is_model, loss_name, prepared)
+from rubric import (Exercise, Student, assert_fails, dense_layers, exercise_params, hidden_nonlinearities, is_compiled,
+                    is_model, loss_is, output_layer, prepared)
 
 
 def _churn():
@@ -38,19 +38,6 @@ def _housing():
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _output(v, name, model, units: int, act: str, hint: str) -> bool:
-    dense = dense_layers(model)
-    out = dense[-1] if dense else None
-    seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
-    return v.check(f"{name} output layer", out is not None and out.units == units and activation_name(out) == act,
-                   seen, f"Dense({units}, {act})", hint)
-
-
-def _loss(v, name, model, allowed: tuple[str, ...], expected: str, hint: str) -> bool:
-    got = loss_name(model)
-    return v.check(f"{name} loss", got in allowed, got, expected, hint)
 
 
 def _train(model, X_train, y_train, X_val, y_val, *, seed, epochs, batch_size, patience):
@@ -117,8 +104,8 @@ def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
     budget = EX_5_1_1.target("weights")
     v.at_most(f"{name} weights", model.count_params(), budget,
               f"the budget is {budget:,} weights per network: count them before you build")
-    _output(v, name, model, 1, "sigmoid", "a yes/no target needs one unit that gives a probability")
-    _loss(v, name, model, ("binarycrossentropy",), "binary cross-entropy",
+    output_layer(v, name, model, 1, "sigmoid", "a yes/no target needs one unit that gives a probability")
+    loss_is(v, name, model, ("binarycrossentropy",), "binary cross-entropy",
           "a probability of a yes/no event is trained with the log loss of the Bernoulli distribution, not a squared error")
     if not _train_or_fail(v, name, model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
                           seed=ctx.seed, epochs=EX_5_1_1.target("epochs"), batch_size=128, patience=6):
@@ -192,8 +179,8 @@ def _architecture(student, ctx, v):
     acts = hidden_nonlinearities(model)
     v.check("hidden layers are non-linear", acts and "linear" not in acts, sorted(set(acts)), "a non-linear activation in every hidden layer",
             "without a non-linearity the 12 layers collapse into one linear map: the depth is wasted")
-    _output(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
-    _loss(v, "network", model, ("binarycrossentropy",), "binary cross-entropy", "a yes/no target: binary cross-entropy")
+    output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
+    loss_is(v, "network", model, ("binarycrossentropy",), "binary cross-entropy", "a yes/no target: binary cross-entropy")
     ctx["model"] = model
 
 
@@ -241,8 +228,8 @@ def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss
     model = student.call(fn, digits.n_features, 10)
     if not (is_model(v, labels, model) and is_compiled(v, labels, model)):
         return
-    _output(v, labels, model, 10, "softmax", "one unit per class, with a softmax: the outputs form a probability distribution")
-    _loss(v, labels, model, loss_ok, loss_text, loss_hint)
+    output_layer(v, labels, model, 10, "softmax", "one unit per class, with a softmax: the outputs form a probability distribution")
+    loss_is(v, labels, model, loss_ok, loss_text, loss_hint)
     y_train, y_val = digits.y_train, digits.y_val
     if labels == "one-hot labels":
         y_train, y_val = (np.eye(10, dtype=np.float32)[y] for y in (y_train, y_val))
@@ -338,8 +325,8 @@ def _price(student, ctx, v):
     model = student.call("build_price_model", houses.n_features, float(houses.y_train.mean()))
     if not (is_model(v, "price model", model) and is_compiled(v, "price model", model)):
         return
-    _output(v, "price model", model, 1, "linear", "a regression output has no activation: any real value must be reachable")
-    _loss(v, "price model", model, ("mse", "mae", "huber", "logcosh"), "a regression loss (MSE, MAE, Huber)",
+    output_layer(v, "price model", model, 1, "linear", "a regression output has no activation: any real value must be reachable")
+    loss_is(v, "price model", model, ("mse", "mae", "huber", "logcosh"), "a regression loss (MSE, MAE, Huber)",
           "a continuous target is fitted with a regression loss; cross-entropies are for class probabilities")
     if not _train_or_fail(v, "price model", model, houses.X_train, houses.y_train, houses.X_val, houses.y_val,
                           seed=ctx.seed, epochs=EX_5_1_4.target("epochs"), batch_size=32, patience=10):

@@ -27,7 +27,7 @@ import data
 from coursekit.training import fast_compile, fast_fit, predict
 from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, activation_name,
                     assert_fails, dense_layers, exercise_params, hidden_nonlinearities, is_compiled, is_model,
-                    loss_name, prepared)
+                    loss_is, loss_name, output_layer, prepared)
 
 
 def _churn():
@@ -382,12 +382,8 @@ def _fix_architecture(student, ctx, v):
     v.check("every hidden layer is followed by a sigmoid", bool(acts) and set(acts) == {"sigmoid"}, sorted(set(acts)), "sigmoid only",
             "the task keeps the sigmoids (bounded activations); replacing them with ReLU is lesson 5.1's cure. "
             "Change what happens around them: the scale of their inputs, or a path that goes around them")
-    out = dense_layers(model)[-1] if dense_layers(model) else None
-    v.check("output layer", out is not None and out.units == 1 and activation_name(out) == "sigmoid",
-            f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})", "Dense(1, sigmoid)",
-            "one sigmoid unit gives the probability of churn")
-    v.check("loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
-            "a yes/no target: binary cross-entropy")
+    output_layer(v, "network", model, 1, "sigmoid", "one sigmoid unit gives the probability of churn")
+    loss_is(v, "network", model, ("binarycrossentropy",), "binarycrossentropy", "a yes/no target: binary cross-entropy")
     ctx["model"] = model
 
 
@@ -478,7 +474,7 @@ def _trains_prices(student, ctx, v):
             and out is not None and out.units == 1 and activation_name(out) == "linear", f"{widths}, {sorted(set(acts))}",
             "4 x 64 ReLU and Dense(1) without activation", "keep the layers of the task: the remedy is in how it is "
             "trained and what it learns, not in a different network")
-    v.check("loss", loss_name(model) == "mse", loss_name(model), "mse", "the task's loss is the mean squared error")
+    loss_is(v, "regressor", model, ("mse",), "mse", "the task's loss is the mean squared error")
     with np.errstate(all="ignore"):
         history = _fit_prices(model, forward, ctx.seed)
     train_losses = np.asarray(history.history["loss"], dtype=float)

@@ -27,7 +27,7 @@ import data
 from coursekit.training import fast_compile, fast_fit, predict
 from rubric import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, activation_name,
                     assert_fails, dense_layers, exercise_params, hidden_nonlinearities, is_compiled, is_model,
-                    loss_name, prepared)
+                    loss_name, output_layer, prepared)
 
 
 def _churn():
@@ -56,14 +56,6 @@ def _bce(y, p) -> float:
 
 def _rmse(a, b) -> float:
     return float(np.sqrt(np.mean((np.asarray(a, dtype=np.float64).ravel() - np.asarray(b, dtype=np.float64).ravel()) ** 2)))
-
-
-def _output(v, name, model, act: str, hint: str) -> bool:
-    dense = dense_layers(model)
-    out = dense[-1] if dense else None
-    seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
-    return v.check(f"{name} output layer", out is not None and out.units == 1 and activation_name(out) == act, seen,
-                   f"Dense(1, {act})", hint)
 
 
 def _soft_call(student: Student, name: str, *args):
@@ -142,7 +134,7 @@ def _selector(student: Student, ctx, v):
                      "an L1 penalty (keras.regularizers.L1 or L1L2 with l1 > 0)",
                      "an L1 penalty on the first layer's kernel is what switches inputs off: L2 only shrinks weights, "
                      "and a penalty on a layer further in leaves the inputs' weights untouched")
-    _output(v, "network", model, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
+    output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
     v.check("network loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
             "a yes/no target: binary cross-entropy")
     if not has_l1:
@@ -256,7 +248,7 @@ def _dropout_network(student: Student, ctx, v):
     v.check("no Dropout after the output", not any(i > last for i in drop_at), "after the output" if any(i > last for i in drop_at)
             else "none", "none", "a Dropout after the output layer zeroes whole predictions during training: dropout "
             "belongs between hidden layers, never after the output")
-    _output(v, "network", model, "linear", "a regression output has no activation: any log price must be reachable")
+    output_layer(v, "network", model, 1, "linear", "a regression output has no activation: any log price must be reachable")
     v.check("network loss", loss_name(model) in _REGRESSION_LOSSES, loss_name(model), "a regression loss (MSE, MAE, Huber)",
             "a continuous target is fitted with a regression loss")
     X = houses.X_val
@@ -467,7 +459,7 @@ def _bn_first(student, ctx, v):
     v.check("BatchNormalization before the first Dense layer", "BatchNormalization" in kinds[:first_dense], kinds[:first_dense + 1],
             "a BatchNormalization layer, then Dense", "the raw inputs reach the first Dense layer unscaled: a "
             "BatchNormalization layer in front of it standardises them with each batch's statistics and learns the scale")
-    _output(v, "network", model, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
+    output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
     v.check("network loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
             "a yes/no target: binary cross-entropy")
     # Measured over seeds 0-4 (solution: BatchNormalization first, 64-32, Adam 1e-3): 0.836-0.842.
