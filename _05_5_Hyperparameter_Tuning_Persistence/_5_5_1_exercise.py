@@ -1,99 +1,58 @@
-"""Exercise 5.5.1 -- Design a grid for a scikeras pipeline and count its fits.
+"""Exercise 5.5.1 -- Design a grid under a budget of fits, and count what a search costs.
 
-Goal: tune a Keras regressor of Ames log prices with scikit-learn's GridSearchCV, knowing before
-you press run how many networks the search will train.
+Goal: choose which dials of a Keras house-price regressor a grid search varies, and their values,
+so that the search fits in 9 networks and its refit winner predicts well; count the networks first.
+Read first: README.md sections 2 and 3, demo_grid_search.py
 
-Steps:
-1. ``design_grid()``: the ``param_grid`` of the pipeline ``_lesson55.housing_pipeline()``
-   (steps "prep" and "reg"). Route each dial to the KerasRegressor by name: learning rate
-   ``reg__model__learning_rate`` in {0.003, 0.03} (a log scale: a factor of 10 apart), hidden layers
-   ``reg__model__hidden_layers`` in {1, 2}, neurons per layer ``reg__model__neurons`` in {32} and
-   batch size ``reg__batch_size`` in {128}. Every dial is in the grid, but the budget lets two of
-   them vary: 4 candidates.
-2. ``count_fits(param_grid, n_splits, refit=True)``: the number of networks a grid search trains,
-   computed from the grid alone (candidates x folds, plus one refit of the best on all rows).
-3. ``run()`` (given) runs the grid with 2-fold cross-validation on the training split, counts the
-   models Keras really built, and scores the refit best pipeline once on the test split.
+The rubric runs scikit-learn's ``GridSearchCV`` on a pipeline of its own: the housing preprocessor
+(step ``prep``) and a scikeras ``KerasRegressor`` (step ``reg``) whose network has
+``hidden_layers`` ReLU layers of ``neurons`` units and is trained by Adam at ``learning_rate`` for
+10 epochs. The dials you may put in the grid, routed by step name, and their limits:
 
-Targets the grader checks (seeds 0-4):
-- the grid has the four dials above and 4 candidates, the learning rates at least 10x apart;
-- ``count_fits`` agrees with the number of models built (9) and gives 271 for the full grid
-  ``FULL_GRID`` with 5 folds (the grid you would like, and why it is not run here);
-- the best parameters are a point of the grid; best cross-validated RMSE <= 0.18 (log price);
-- test RMSE of the refit best pipeline <= 0.18.
+    reg__model__learning_rate   Adam's learning rate, in (0, 1]
+    reg__model__hidden_layers   1 to 3
+    reg__model__neurons         8 to 256
+    reg__batch_size             32 to 512
 
-Hints: a grid search trains every combination on every fold: ``len(ParameterGrid(grid))`` is the
-number of candidates. ``scoring="neg_mean_squared_error"`` makes larger better, so the best score
-is the negative of the smallest mean squared error.
+A dial you leave out keeps its default (learning rate 1e-3, 1 layer of 32, batches of 128).
+Which dials vary, and at which values, is your decision: the budget allows few candidates, so
+spend them where the score depends on the choice.
+
+Your code:
+- ``design_grid()``: the ``param_grid`` (a dict of lists) to search;
+- ``count_fits(param_grid, n_splits, refit)``: how many networks ``GridSearchCV`` trains for any
+  grid it accepts (a dict of lists, or a list of such dicts), computed from the grid alone.
+
+What the rubric does and measures (you do not write any of it):
+- calls ``count_fits`` on hidden grids, fold counts and refit settings and compares with the
+  number scikit-learn's own search would train;
+- counts the networks your grid costs with 2-fold cross-validation on the training split and a
+  refit of the winner: at most 9, and equal to what your ``count_fits`` says;
+- runs the search, then scores the refit best pipeline once on the test split: the 2-fold CV RMSE
+  of log price must be at most 0.16 and the test RMSE at most 0.145 (the RMSE of a log price is
+  about a relative error: 0.145 is about 14.5% of a price).
+
+Run this file to see what the rubric measures; ``course check 5.5.1`` records the verdict and
+``course hint 5.5.1`` gives a hint.
 """
 
-import coursekit  # noqa: F401  (first: quiet TensorFlow, headless figures)
-import numpy as np
-from sklearn.metrics import mean_squared_error
-from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid
+import coursekit
 
-import _lesson55
-
-# The grid one would like: 3 x 3 x 3 x 2 = 54 candidates. With 5 folds that is 271 networks, about
-# 6-7 minutes of CPU at 1.5 s per fit -- a budget decision, made before the search, not after.
-FULL_GRID = {
-    "reg__model__learning_rate": [1e-3, 1e-2, 1e-1],
-    "reg__model__hidden_layers": [1, 2, 3],
-    "reg__model__neurons": [16, 64, 256],
-    "reg__batch_size": [64, 256],
-}
+MAX_FITS = 9  # networks the search may train, the refit included
+N_SPLITS = 2  # folds of the rubric's cross-validation
 
 
 def design_grid() -> dict:
-    """The grid that is run: every dial routed to the regressor, 4 candidates."""
-    # TODO: return a dict mapping the four routed parameter names ("reg__model__learning_rate",
-    # "reg__model__hidden_layers", "reg__model__neurons", "reg__batch_size") to lists of values:
-    # learning rates 0.003 and 0.03, 1 or 2 hidden layers, 32 neurons, batch size 128.
-    raise NotImplementedError(
-        "design_grid: return {'reg__model__learning_rate': [...], 'reg__model__hidden_layers': [...], "
-        "'reg__model__neurons': [...], 'reg__batch_size': [...]} with the values the docstring lists"
-    )
+    """The grid to search: dial name -> list of values (dials from the module docstring)."""
+    # TODO: decide which dials vary and their values, within the budget of fits.
+    raise NotImplementedError("design_grid: return the grid (a dict: dial name -> list of values)")
 
 
-def count_fits(param_grid: dict, n_splits: int, refit: bool = True) -> int:
-    """Networks trained by GridSearchCV: candidates x folds, plus one refit of the best candidate."""
-    # TODO: the number of candidates is the product of the lengths of the value lists
-    # (len(ParameterGrid(param_grid)) counts them); each is trained once per fold; refit adds one.
-    raise NotImplementedError("count_fits: return candidates * n_splits, plus 1 when refit is True")
-
-
-def run(seed: int = 0) -> dict:
-    """Run the designed grid with 2-fold CV on the housing training split; score the best once on test."""
-    coursekit.set_seed(seed)
-    X_train, y_train, _, _, X_test, y_test = _lesson55.housing_frames()
-    grid = design_grid()
-    n_splits = 2
-    search = GridSearchCV(
-        _lesson55.housing_pipeline(seed=seed, epochs=10),
-        grid,
-        cv=KFold(n_splits=n_splits, shuffle=True, random_state=seed),
-        scoring="neg_mean_squared_error",
-        refit=True,
-    )
-    built_before = _lesson55.models_built()
-    search.fit(X_train, y_train)
-    n_built = _lesson55.models_built() - built_before
-    test_rmse = float(np.sqrt(mean_squared_error(y_test, search.predict(X_test))))
-    return {
-        "n_candidates": len(ParameterGrid(grid)),
-        "n_fits_counted": count_fits(grid, n_splits),
-        "n_models_built": n_built,
-        "full_grid_fits": count_fits(FULL_GRID, 5),
-        "cv_rmse": float(np.sqrt(-search.best_score_)),
-        "test_rmse": test_rmse,
-        "grid": grid,
-        "best_params": search.best_params_,
-        "search": search,
-    }
+def count_fits(param_grid, n_splits: int, refit: bool = True) -> int:
+    """Networks ``GridSearchCV(param_grid, cv=n_splits, refit=refit)`` trains, from the grid alone."""
+    # TODO: candidates times folds, and the refit; a list of grids searches each of them.
+    raise NotImplementedError("count_fits: return the number of networks the search trains")
 
 
 if __name__ == "__main__":
-    args = coursekit.script_args(__doc__)
-    result = run(args.seed)
-    print("best parameters:", result["best_params"])
-    coursekit.print_metrics("A grid for a scikeras pipeline", result, "5.5.1")
+    coursekit.selfcheck(__file__)
