@@ -3,7 +3,7 @@
 Goal: tune a churn network with Optuna's Bayesian sampler (TPE), stop hopeless trials early, keep
 the study in an SQLite file so that a stopped search resumes where it was, and make a replay with
 the same seed propose the same trials.
-Read first: README.md sections 4 and 5
+Read first: README.md sections 4 and 5, demo_optuna_storage.py
 
 The network and its training are the rubric's: ``train(params, report)`` builds a churn network
 from ``params`` (any of the keys below; a key you leave out keeps its default), trains it for at
@@ -22,7 +22,7 @@ Your code:
   each epoch, and the trial's value: the best validation AUC it reached;
 - ``open_study(storage, name, seed)``: the study named ``name`` in the database ``storage`` (an
   SQLite URL), created if it does not exist and continued if it does; maximising; a TPE sampler
-  seeded by ``seed``; a pruner of your choice;
+  seeded from ``seed`` (the same seed, the same search); a pruner of your choice;
 - ``run_search(storage, name, seed, n_trials, train)``: open the study and run ``n_trials`` more
   trials in it; return the study.
 
@@ -31,7 +31,9 @@ What the rubric does and measures (you do not write any of it):
   factor of 10, the values come from the trial, every key is one of the four above;
 - with a quick stand-in for ``train`` (made-up learning curves, no network): runs 5 trials, then,
   as after a stop, runs 4 more in the same storage: the database must hold 9 trials numbered
-  0-8, the first 5 unchanged; every value stored is the best AUC ``train`` reported for that trial;
+  0-8, the first 5 unchanged, and none of the 4 new trials may repeat one of the first 5 (a sampler
+  created again draws again what it drew before, unless its seed says otherwise); every value
+  stored is the best AUC ``train`` reported for that trial;
   some trials are pruned (fewer than 8 epochs); the same calls in a new database with the same seed
   give the same trials, and another seed other ones;
 - with the real ``train``: runs 6 trials in a new database and, from the AUCs it measured itself,
@@ -63,7 +65,7 @@ def objective(trial, train) -> float:
 
 def open_study(storage: str, name: str, seed: int):
     """The study ``name`` in ``storage``: created or continued, maximising, seeded TPE, a pruner."""
-    # TODO: one call that creates the study the first time and loads it afterwards.
+    # TODO: create the study the first time and load it afterwards, with a sampler that does not redraw old trials.
     raise NotImplementedError("open_study: return the Optuna study, created or continued")
 
 
