@@ -18,7 +18,6 @@ _os.environ.setdefault("MPLBACKEND", "Agg")
 from .seeding import set_seed  # noqa: E402
 from .figures import figures_dir, save_figure  # noqa: E402
 from .scripts import script_args  # noqa: E402
-from .report import print_metrics  # noqa: E402
 
 
 def selfcheck(path: str) -> None:
@@ -27,4 +26,4 @@ def selfcheck(path: str) -> None:
 
     _run(path)
 
-__all__ = ["figures_dir", "print_metrics", "save_figure", "script_args", "selfcheck", "set_seed"]
+__all__ = ["figures_dir", "save_figure", "script_args", "selfcheck", "set_seed"]

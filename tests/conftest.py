@@ -72,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 class RunCache:
-    """Where the graded files are, and (legacy lessons) one ``run(seed)`` per exercise per session."""
+    """Where the graded files are (the reference solutions, or with --grade the student's exercise files) and the seed."""
 
     def __init__(self, config):
         self.config = config
@@ -88,35 +88,6 @@ class RunCache:
     def path(self, ex_id: str) -> Path:
         return rubric.exercise_file(ex_id, self.kind(), self.root)
 
-    def get(self, ex_id: str, node=None):
-        if ex_id not in self._cache:
-            path = self.path(ex_id)
-            start = time.perf_counter()
-            try:
-                module = rubric.load_module(path)
-                result = module.run(seed=self.seed)
-                outcome = ("ok", result)
-            except NotImplementedError as exc:
-                outcome = ("todo", exc)
-            except (Exception, pytest.fail.Exception) as exc:  # student code: any failure is a verdict
-                outcome = ("error", exc)
-            info = {"id": ex_id, "file": str(path), "run_seconds": round(time.perf_counter() - start, 2),
-                    "peak_rss_mb": _peak_mb()}
-            self._cache[ex_id] = (outcome, info)
-        (status, value), info = self._cache[ex_id]
-        info = dict(info)
-        if status == "todo":
-            info.update(status=rubric.NOT_ATTEMPTED, message=str(value))
-        elif status == "error":
-            info.update(status=rubric.INCORRECT, message=f"run() raised {type(value).__name__}: {value}")
-        if node is not None:
-            node.user_properties.append(("course_result", json.dumps(info, default=str)))
-        if status == "todo":
-            pytest.fail(f"{ex_id} not attempted: {value}", pytrace=False)
-        if status == "error":
-            pytest.fail(f"{ex_id} run() raised {type(value).__name__}: {value}", pytrace=False)
-        return value
-
 
 def _peak_mb() -> float:
     """Peak resident memory of this process so far (per exercise when graded alone, as `course grade` does)."""
@@ -126,16 +97,6 @@ def _peak_mb() -> float:
 @pytest.fixture(scope="session")
 def run_cache(request) -> RunCache:
     return RunCache(request.config)
-
-
-@pytest.fixture
-def exercise_run(run_cache, request):
-    """Legacy lessons: ``exercise_run(id)`` -> the result of that exercise's ``run(seed)``, once per session."""
-
-    def get(ex_id: str):
-        return run_cache.get(ex_id, request.node)
-
-    return get
 
 
 @pytest.fixture
@@ -154,7 +115,7 @@ def record_verdict(request):
 
 @pytest.fixture
 def graded(run_cache, request, record_verdict):
-    """v2 lessons: ``graded(exercise)`` grades the student's (or, without --grade, the reference) file
+    """``graded(exercise)`` grades the student's (or, without --grade, the reference) file
     with the rubric's harness, records the verdict with seconds and memory, and returns it."""
 
     def grade(exercise: rubric.Exercise) -> rubric.Verdict:
@@ -182,28 +143,6 @@ def reference():
 @pytest.fixture(scope="session")
 def seed(request) -> int:
     return request.config.getoption("--seed")
-
-
-@pytest.fixture
-def wrong_run(seed):
-    """``wrong_run(id, patch=None, **replacements)``: run a fresh copy of the solution made wrong.
-
-    ``replacements`` replace module attributes by name; ``patch(module)`` may change anything else
-    (it receives the fresh module, so a wrong function can still call the right ones). This is how
-    the rubric is tested on deliberately wrong answers.
-    """
-
-    def run(ex_id: str, patch=None, **replacements):
-        module = rubric.load_module(rubric.exercise_file(ex_id, "solution"))
-        for name, value in replacements.items():
-            if not hasattr(module, name):
-                raise AttributeError(f"{ex_id} solution has no {name} to replace")
-            setattr(module, name, value)
-        if patch is not None:
-            patch(module)
-        return module.run(seed=seed)
-
-    return run
 
 
 def pytest_runtest_logreport(report):

@@ -1,16 +1,13 @@
 """The rubric's machinery: loading a student's exercise file, calling its functions under the rules,
 and verdicts made of checks with points and hints.
 
-Two kinds of exercise live side by side while the lessons are converted:
-
-* **v2 (the rubric owns the harness)**: a lesson's test module declares an :class:`Exercise`: the
-  names of the functions the student writes, and *parts* that call them through a :class:`Student`,
-  train and score with the rubric's own code, and record checks. No number the student reports is
-  graded; the student's functions receive training and validation data only (``data.TrainVal``),
-  and while they run every way into the raw tables is closed (``data.guard``). The same
-  ``Exercise.grade`` is what ``python _5_N_K_exercise.py``, ``course check`` and ``pytest`` run.
-* **legacy**: ``grade_5_N_K(result)`` graders of the dict that the exercise's ``run(seed)`` returns
-  (lessons not converted yet).
+The rubric owns the harness (exercise engine v2, ``docs/lesson-contract.md``): a lesson's test
+module declares an :class:`Exercise`: the names of the functions the student writes, and *parts*
+that call them through a :class:`Student`, train and score with the rubric's own code, and record
+checks. No number the student reports is graded; the student's functions receive training and
+validation data only (``data.TrainVal``), and while they run every way into the raw tables is
+closed (``data.guard``). The same ``Exercise.grade`` is what ``python _5_N_K_exercise.py``,
+``course check`` and ``pytest`` run.
 
 Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched), ``uses the solution``.
 """
@@ -157,15 +154,6 @@ class Verdict:
         ok = v is not None and abs(v - float(expected)) <= tol
         return v is not None and self.check(name, ok, v, f"{_fmt(expected)} +- {_fmt(tol)}", hint)
 
-    def has_keys(self, result, keys: list[str]) -> bool:
-        if not isinstance(result, dict):
-            return self.check("run() returns a dict", False, type(result).__name__, "dict", "return a dict of metrics")
-        missing = [k for k in keys if k not in result]
-        return self.check(
-            "run() result keys", not missing, f"missing {missing}" if missing else "all present",
-            f"keys {keys}", "return every key the docstring lists"
-        )
-
     # -- reading ---------------------------------------------------------------------------
     @property
     def failures(self) -> list[Check]:
@@ -185,7 +173,7 @@ class Verdict:
         return [c.name for c in self.failures]
 
     def points(self) -> tuple[float, float]:
-        """(scored, possible). A part's points are shared by its checks; a legacy verdict scores one
+        """(scored, possible). A part's points are shared by its checks; a verdict without parts scores one
         point per check. Not attempted or using the solution scores 0."""
         if self.part_points:
             possible = float(sum(self.part_points.values()))

@@ -24,14 +24,7 @@ EXERCISES = rubric.exercise_ids()
 DEMOS = sorted(p for d in LESSON_DIRS for p in d.glob("demo_*.py"))
 
 
-def _is_v2(ex_id: str) -> bool:
-    """A v2 exercise file holds the student's functions only: no run() harness of its own."""
-    return "run" not in {n.name for n in ast.parse(rubric.exercise_file(ex_id, "solution").read_text()).body
-                         if isinstance(n, ast.FunctionDef)}
-
-
-V2 = [ex_id for ex_id in EXERCISES if _is_v2(ex_id)]
-LEGACY = [ex_id for ex_id in EXERCISES if not _is_v2(ex_id)]
+V2 = EXERCISES  # every exercise is on engine v2 (docs/lesson-contract.md)
 
 
 def _v2_exercise(ex_id: str) -> rubric.Exercise:
@@ -59,37 +52,6 @@ def test_every_exercise_has_a_solution_and_vice_versa():
             if not sol.with_name(sol.name.replace("_solution", "_exercise")).exists():
                 problems.append(f"{_rel(sol)} has no exercise")
     assert not problems, "; ".join(problems)
-
-
-_todo_functions = catalog.todo_functions
-
-
-@pytest.mark.parametrize("ex_id", LEGACY)
-def test_exercise_stub_contract(ex_id):
-    """The stub imports, has the solution's API, documents its targets, and every TODO says what to do."""
-    ex_path = rubric.exercise_file(ex_id, "exercise")
-    sol_path = rubric.exercise_file(ex_id, "solution")
-    exercise = rubric.load_module(ex_path)
-    solution = rubric.load_module(sol_path)
-
-    ex_api, sol_api = rubric.public_api(exercise), rubric.public_api(solution)
-    assert ex_api == sol_api, f"{ex_id}: exercise API {ex_api} differs from the solution's {sol_api}"
-    assert "run" in ex_api, f"{ex_id}: no run() entry point"
-    assert "seed" in ex_api["run"].parameters, f"{ex_id}: run() takes no seed"
-
-    doc = exercise.__doc__ or ""
-    assert re.search(r"target", doc, re.I), f"{ex_id}: the module docstring does not state the targets"
-    assert doc.strip() == (solution.__doc__ or "").strip(), f"{ex_id}: exercise and solution docstrings differ"
-
-    todos = _todo_functions(ex_path)
-    assert todos, f"{ex_id}: the exercise has no TODO raising NotImplementedError"
-    for func, messages in todos.items():
-        for message in messages:
-            assert len(message) >= 20, f"{ex_id}: {func}() raises NotImplementedError without a helpful message"
-    assert not _todo_functions(sol_path), f"{ex_id}: the solution still raises NotImplementedError"
-
-    with pytest.raises(NotImplementedError):
-        exercise.run(seed=0)
 
 
 # --------------------------------------------------------------------------- v2 exercises
@@ -149,12 +111,12 @@ def test_v2_exercise_contract(ex_id):
     ex_path, sol_path = rubric.exercise_file(ex_id, "exercise"), rubric.exercise_file(ex_id, "solution")
     exercise = _v2_exercise(ex_id)
     stub_src, sol_src = ex_path.read_text(), sol_path.read_text()
-    todo = _todo_functions(ex_path)
+    todo = catalog.todo_functions(ex_path)
     graded = _graded_names(ast.parse(stub_src), set(todo))
     assert graded == set(exercise.functions), f"{ex_id}: TODO functions and classes {sorted(graded)} vs graded {exercise.functions}"
     for func, messages in todo.items():
         assert all(len(m) >= 20 for m in messages), f"{ex_id}: {func}() raises NotImplementedError without a helpful message"
-    assert not _todo_functions(sol_path), f"{ex_id}: the solution still raises NotImplementedError"
+    assert not catalog.todo_functions(sol_path), f"{ex_id}: the solution still raises NotImplementedError"
 
     stub_tree, sol_tree = ast.parse(stub_src), ast.parse(sol_src)
     assert _without_todo_bodies(stub_tree, set(todo)) == _without_todo_bodies(sol_tree, set(todo)), (

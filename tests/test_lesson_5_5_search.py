@@ -16,7 +16,6 @@ import functools
 import math
 
 import numpy as np
-import pytest
 
 import coursekit
 import data
@@ -105,7 +104,7 @@ def _grid_problems(grid) -> str:
         if key not in GRID_DIALS:
             return (f"{key!r} is not one of the dials: route a dial by step name, reg__ for the regressor, "
                     "then model__ for an argument of the network's builder (reg__model__learning_rate)")
-        if not isinstance(values, (list, tuple)) or not values:
+        if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
             return f"{key}: {values!r} is not a non-empty list of values"
         low, high, kind = GRID_DIALS[key]
         for value in values:

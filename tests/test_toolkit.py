@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import textwrap
@@ -116,7 +115,7 @@ STUDENT_ANSWERS = {
     "5.1.2": "import os\ndef build_deep_narrow(n_features):\n    os._exit(3)\n",  # kills its own process
     "5.1.3": "def one_hot(labels, n_classes):\n    raise ValueError('shapes do not match')\n",  # raises
     "5.1.4": "def regression_errors(y_true, y_pred):\n    return {'mse': 0.0, 'mae': 0.0, 'rmse': 0.0}\n",  # wrong
-    "5.2.1": None,  # the untouched stub of a legacy exercise
+    "5.2.1": None,  # an untouched stub
 }
 
 
@@ -193,13 +192,8 @@ def test_hints_come_in_levels_and_are_counted(tmp_path, monkeypatch, capsys):
     assert "5.1.1" in json.loads((tmp_path / "state" / "solutions.json").read_text())
 
 
-def _v2_ids() -> list[str]:
-    """Exercises on engine v2: the solution has no run() harness of its own."""
-    return [i for i in rubric.exercise_ids() if not re.search(r"^def run\(", rubric.exercise_file(i, "solution").read_text(), re.M)]
-
-
-@pytest.mark.parametrize("ex_id", _v2_ids())
-def test_every_v2_exercise_has_hints_in_levels(ex_id):
+@pytest.mark.parametrize("ex_id", rubric.exercise_ids())
+def test_every_exercise_has_hints_in_levels(ex_id):
     levels = cli.hint_levels(ex_id)
     assert 2 <= len(levels) <= 3, f"{ex_id}: {len(levels)} hint levels"
     assert all(len(level) > 40 for level in levels)
