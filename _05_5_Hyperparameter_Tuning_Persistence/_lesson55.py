@@ -136,8 +136,14 @@ def build_raw_churn_model(train_frame: pd.DataFrame):
     (``adapt``) and stores them as weights; ``StringLookup`` one-hot encodes each category with the
     fixed vocabulary of ``data.churn.LEVELS`` (an unknown value goes to an out-of-vocabulary slot).
     The saved artifact therefore maps a raw record to a probability with nothing shipped beside it.
+    It is the serving command's model; exercise 5.5.5 asks for a model of your own, so the rubric
+    refuses it inside an exercise.
     """
     import keras
+
+    from data import guard
+
+    guard.course_answer("_lesson55.build_raw_churn_model, the serving command's model")
 
     inputs = {c: keras.Input(shape=(1,), name=c, dtype="float32") for c in churn_schema.NUMERIC + churn_schema.BINARY}
     inputs |= {c: keras.Input(shape=(1,), name=c, dtype="string") for c in churn_schema.CATEGORICAL}

