@@ -48,6 +48,7 @@ rng = np.random.default_rng(args.seed)
 settings = dict(paired=True, vectorized=True, n_resamples=2000, batch=200, method="percentile", rng=rng)
 one = bootstrap((y, p_mlp), auc, **settings)
 pair = bootstrap((y, p_mlp, p_lr), difference, **settings)
+print(f"test customers: {len(y):,}")
 print(f"test ROC AUC: MLP {roc_auc_score(y, p_mlp):.3f}, logistic regression {roc_auc_score(y, p_lr):.3f}")
 print(f"MLP test AUC, 95% bootstrap interval [{one.confidence_interval.low:.3f}, {one.confidence_interval.high:.3f}] "
       f"(2,000 resamples of {len(y):,} customers)")

@@ -3,11 +3,11 @@
 The rule (docs/lesson-contract.md): in a lesson's README, every number written with a decimal
 point or with thousands separators (0.845, $20,351, 26.5%, 4.6e-5) is a measurement, and a demo
 of the folder prints it with the default seed. A number belongs to the demo named last before it
-(``demo_x.py``) in the same section; a number with no demo named before it in its section may be
-printed by any demo of the lesson. Not measurements, and not checked: numbers inside code
+(``demo_x.py``) in the same section, and a number with no demo named before it in its section has
+no source (each demo is checked on its own, so a number must say which demo prints it). Not measurements, and not checked: numbers inside code
 (`` `0.001` ``, fenced blocks), in link targets, after "lesson", "exercise" or "section" (5.2, 5.1.3
 are names), written "~222.6" (a timing or other machine-dependent measurement that no rerun
-reproduces exactly), and in the "Exercises" section (targets).
+reproduces exactly), in the alt text of figures (a description), and in the "Exercises" section (targets).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def _strip(text: str) -> str:
 
     text = re.sub(r"```.*?```", blank, text, flags=re.S)
     text = re.sub(r"<!--.*?-->", blank, text, flags=re.S)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", blank, text)  # figures: their alt text describes, it does not measure
     text = re.sub(r"\]\([^)]*\)", lambda m: "]" + blank(m)[1:], text)  # link and image targets
     return text
 
@@ -116,3 +117,21 @@ def unprinted(readme: str, outputs: dict[str, str]) -> list[str]:
             source = q.demo or "any demo of the lesson"
             problems.append(f"{q.text} at {q.where()}: not printed by {source}")
     return problems
+
+
+def without_demo(readme: str, demos: set[str]) -> list[str]:
+    """Quotes that name no demo of the lesson before them in their section (no demo can vouch for them)."""
+    problems = []
+    for q in quotes(readme):
+        if q.demo is None:
+            problems.append(f"{q.text} at {q.where()}: no demo is named before it in its section")
+        elif q.demo not in demos:
+            problems.append(f"{q.text} at {q.where()}: {q.demo} is not a demo of this lesson")
+    return problems
+
+
+def unprinted_by(readme: str, demo: str, output: str) -> list[str]:
+    """Quotes that belong to ``demo`` (named last before them) and that its output does not hold."""
+    values = printed(output)
+    return [f"{q.text} at {q.where()}: not printed by {demo}" for q in quotes(readme)
+            if q.demo == demo and not any(_same(q, p) for p in values)]

@@ -172,25 +172,31 @@ def _run_demo(demo: Path, figures: Path, monkeypatch) -> tuple[str, float]:
     return out.getvalue(), round(time.perf_counter() - start, 1)
 
 
-@pytest.mark.parametrize("lesson_dir", LESSON_DIRS, ids=lambda d: d.name[:6])
-def test_demos_run_write_figures_and_print_every_number_the_lesson_quotes(lesson_dir, tmp_path, monkeypatch, request):
-    """Each demo of the lesson runs as a script into a temporary figures folder; then every number the
-    lesson's README quotes must be among what the demo it names printed (tests/quoted_numbers.py)."""
+@pytest.mark.parametrize("demo", DEMOS, ids=lambda d: d.stem)
+def test_demo_runs_writes_figures_and_prints_the_numbers_the_lesson_quotes_from_it(demo, tmp_path, monkeypatch, request):
+    """The demo runs as a script into a temporary figures folder and writes real figures; every number
+    that the lesson's README attributes to it (tests/quoted_numbers.py) is among what it printed. One
+    test per demo, so that the suite's two workers share the demos evenly."""
     import quoted_numbers
 
-    outputs, problems = {}, []
-    for demo in sorted(lesson_dir.glob("demo_*.py")):
-        figures = tmp_path / demo.stem
-        figures.mkdir()
-        text, seconds = _run_demo(demo, figures, monkeypatch)
-        outputs[demo.name] = text
-        request.node.user_properties.append(("course_demo", json.dumps({"name": _rel(demo), "seconds": seconds})))
-        made = sorted(p.name for p in figures.glob("*.png"))
-        if not made:
-            problems.append(f"{_rel(demo)} wrote no figure")
-        problems += [f"{_rel(demo)}: figure {n} is nearly empty" for n in made if (figures / n).stat().st_size <= 2000]
-    readme = lesson_dir / "README.md"
-    problems += [f"{_rel(readme)}: {p}" for p in quoted_numbers.unprinted(readme.read_text(), outputs)]
+    figures = tmp_path / demo.stem
+    figures.mkdir()
+    text, seconds = _run_demo(demo, figures, monkeypatch)
+    request.node.user_properties.append(("course_demo", json.dumps({"name": _rel(demo), "seconds": seconds})))
+    made = sorted(p.name for p in figures.glob("*.png"))
+    problems = [] if made else [f"{_rel(demo)} wrote no figure"]
+    problems += [f"{_rel(demo)}: figure {n} is nearly empty" for n in made if (figures / n).stat().st_size <= 2000]
+    readme = demo.parent / "README.md"
+    problems += [f"{_rel(readme)}: {p}" for p in quoted_numbers.unprinted_by(readme.read_text(), demo.name, text)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lesson_dir", LESSON_DIRS, ids=lambda d: d.name[:6])
+def test_every_number_a_lesson_quotes_names_the_demo_that_prints_it(lesson_dir):
+    import quoted_numbers
+
+    demos = {p.name for p in lesson_dir.glob("demo_*.py")}
+    problems = quoted_numbers.without_demo((lesson_dir / "README.md").read_text(), demos)
     assert not problems, "\n".join(problems)
 
 
