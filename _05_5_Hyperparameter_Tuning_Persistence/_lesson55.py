@@ -1,5 +1,5 @@
 """Shared code of lesson 5.5 (given to students, not an exercise): model builders for the searches,
-raw churn records as model inputs, and the count of Keras models a search builds.
+raw churn records as model inputs, and the deployable churn model of the serving commands.
 
 Files in the lesson folder import it as ``import _lesson55`` (the folder is on ``sys.path`` when a
 script runs, and the rubric puts it there too). The name is unique across lessons on purpose:
@@ -19,14 +19,6 @@ from data import churn as churn_schema
 # saves the first epochs of every fit a search makes.
 LOG_PRICE_START = 12.0
 
-_models_built = 0
-
-
-def models_built() -> int:
-    """How many Keras models :func:`build_regressor` has built in this process (one per fit)."""
-    return _models_built
-
-
 def build_regressor(meta: dict, hidden_layers: int = 1, neurons: int = 32, learning_rate: float = 1e-3):
     """The scikeras ``model=`` function of the housing searches: an MLP for log prices.
 
@@ -35,8 +27,6 @@ def build_regressor(meta: dict, hidden_layers: int = 1, neurons: int = 32, learn
     """
     import keras
 
-    global _models_built
-    _models_built += 1
     model = keras.Sequential([keras.Input(shape=(meta["n_features_in_"],))])
     for _ in range(int(hidden_layers)):
         model.add(keras.layers.Dense(int(neurons), activation="relu"))
@@ -176,17 +166,3 @@ def train_raw_churn_model(split, seed: int = 0, epochs: int = 10):
         callbacks=[keras.callbacks.EarlyStopping("val_auc", mode="max", patience=3, restore_best_weights=True)],
     )
     return model, history
-
-
-def array_datasets(prepared, batch_size: int = 256, seed: int = 0):
-    """tf.data pipelines of prepared arrays: about twice as fast per epoch as NumPy arrays in fit()."""
-    import tensorflow as tf
-
-    train = (
-        tf.data.Dataset.from_tensor_slices((prepared.X_train, prepared.y_train))
-        .shuffle(len(prepared.X_train), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .prefetch(2)
-    )
-    val = tf.data.Dataset.from_tensor_slices((prepared.X_val, prepared.y_val)).batch(2048).cache()
-    return train, val

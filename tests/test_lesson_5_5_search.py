@@ -500,19 +500,24 @@ class _Recorder:
             raise ValueError(f"train() takes a dict with keys among {sorted(STUDY_DIALS)}, not {params!r}")
         call = {"params": dict(params), "aucs": [], "pruned": False, "model": None}
         self.calls.append(call)
-        return self.measure(call, report, self.seed * 100 + len(self.calls) - 1)
+        optuna = _optuna()
+
+        def record(epoch: int, auc: float) -> None:
+            """Keep the measured AUC, then hand it to the student's report (which may prune)."""
+            call["aucs"].append(auc)
+            try:
+                report(epoch, auc)
+            except optuna.TrialPruned:
+                call["pruned"] = True
+                raise
+
+        self.measure(call, record, self.seed * 100 + len(self.calls) - 1)
+        return list(call["aucs"])
 
 
-def _stand_in(call, report, seed):
-    optuna = _optuna()
+def _stand_in(call, record, seed):
     for epoch, auc in enumerate(_curve(call["params"], seed // 100)):
-        call["aucs"].append(auc)
-        try:
-            report(epoch, auc)
-        except optuna.TrialPruned:
-            call["pruned"] = True
-            raise
-    return list(call["aucs"])
+        record(epoch, auc)
 
 
 def _search(student: Student, storage: str, name: str, seed: int, n_trials: int, recorder: _Recorder):
@@ -620,7 +625,7 @@ def _replayed(student: Student, ctx, v):
             "differently every time")
 
 
-def _real_measure(call, report, seed):
+def _real_measure(call, record, seed):
     """The rubric's churn network from the trial's parameters, trained by Adam in batches of 128; after
     every epoch the rubric measures its validation ROC AUC (scikit-learn) and reports it."""
     import keras
@@ -628,7 +633,6 @@ def _real_measure(call, report, seed):
 
     from coursekit.training import pipelines
 
-    optuna = _optuna()
     churn = prepared("churn")
     p = {**STUDY_DEFAULTS, **call["params"]}
     coursekit.set_seed(seed)
@@ -641,18 +645,11 @@ def _real_measure(call, report, seed):
     class _Report(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             scores = np.asarray(self.model(churn.X_val, training=False)).ravel()
-            auc = float(roc_auc_score(churn.y_val, scores)) if np.all(np.isfinite(scores)) else 0.5
-            call["aucs"].append(auc)
-            try:
-                report(epoch, auc)
-            except optuna.TrialPruned:
-                call["pruned"] = True
-                raise
+            record(epoch, float(roc_auc_score(churn.y_val, scores)) if np.all(np.isfinite(scores)) else 0.5)
 
     train, _ = pipelines(churn.X_train, churn.y_train, batch_size=128, seed=seed)
     model.fit(train, epochs=EX_5_5_3.target("epochs"), verbose=0, shuffle=False, callbacks=[_Report()])
     call["model"] = model
-    return list(call["aucs"])
 
 
 @EX_5_5_3.part("a real search", points=4)
