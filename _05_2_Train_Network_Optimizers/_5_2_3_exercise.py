@@ -27,7 +27,11 @@ Run this file to see what the rubric measures; ``course check 5.2.3`` records th
 ``course hint 5.2.3`` gives a hint.
 """
 
-import coursekit
+try:
+    import coursekit
+except ModuleNotFoundError:  # run by a Python without the course installed: say what to do, in one line
+    raise SystemExit("This Python lacks the course: activate its environment (source .venv/bin/activate) or, in the "
+                     "course folder, pip install -e \".[test]\" -c constraints.txt") from None
 import keras
 import numpy as np
 import tensorflow as tf

@@ -23,7 +23,11 @@ Run this file to see what the rubric measures; ``course check 5.4.4`` records th
 ``course hint 5.4.4`` gives a hint.
 """
 
-import coursekit
+try:
+    import coursekit
+except ModuleNotFoundError:  # run by a Python without the course installed: say what to do, in one line
+    raise SystemExit("This Python lacks the course: activate its environment (source .venv/bin/activate) or, in the "
+                     "course folder, pip install -e \".[test]\" -c constraints.txt") from None
 import numpy as np
 
 

@@ -45,6 +45,11 @@ EXERCISE_ID = re.compile(r"^5\.([1-5])\.(\d+)$")
 FILE_NAME = re.compile(r"^_5_([1-5])_(\d+)_(exercise|solution)\.py$")
 
 
+# The seeds an instructor may grade with: every target is set below the reference solution's worst
+# result over them, with a margin (docs/seeds.md), so a check at one seed predicts the grade at any.
+CALIBRATED_SEEDS = range(10)
+
+
 class CatalogError(ValueError):
     """An id or path that names no lesson or exercise; the message says what is valid."""
 
@@ -176,16 +181,70 @@ def _only_raises(node: ast.AST) -> bool:
     return len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])
 
 
-def untouched(student_file: Path, stub_file: Path) -> bool:
-    """True when every TODO function of the shipped stub is still only ``raise NotImplementedError``
-    in the student's file: the exercise was not attempted (decided without importing anything)."""
+# What each exercise's stub leaves to the student, as shipped: its functions and methods (``Class.method``)
+# whose body only raises NotImplementedError. Written down here, not read from the stub, because in a
+# student's copy the stub *is* the student's work: a half-written file must not make the half still to
+# do look like the whole exercise. tests/test_contract.py checks this table against the shipped stubs.
+TODOS: dict[str, tuple[str, ...]] = {
+    "5.1.1": ("count_params", "build_deep", "build_shallow"),
+    "5.1.2": ("build_deep_narrow",),
+    "5.1.3": ("one_hot", "build_for_integer_labels", "build_for_one_hot_labels", "predict_classes"),
+    "5.1.4": ("regression_errors", "build_price_model"),
+    "5.2.1": ("lr_range_test", "choose_settings"),
+    "5.2.2": ("make_optimizer", "compare", "rank"),
+    "5.2.3": ("gradient_norm_logger", "build_fixed"),
+    "5.2.4": ("target_scaling", "build_regressor"),
+    "5.2.5": ("WarmupCosine.__init__", "WarmupCosine.__call__", "WarmupCosine.get_config", "schedule_for"),
+    "5.2.6": ("fit_resumable",),
+    "5.2.7": ("numerical_gradient", "autodiff_gradient", "relative_error"),
+    "5.3.1": ("build_selector", "selected_inputs"),
+    "5.3.2": ("build_dropout_network", "mc_dropout_predict"),
+    "5.3.3": ("fit_scaler", "build_raw_input_network", "batchnorm"),
+    "5.3.4": ("build_network", "choose"),
+    "5.3.5": ("frozen_transfer", "fine_tuning"),
+    "5.4.1": ("confusion_counts", "precision_recall_f", "roc_points", "average_precision"),
+    "5.4.2": ("expected_cost", "choose_threshold"),
+    "5.4.3": ("rebalance",),
+    "5.4.4": ("bootstrap_auc_interval", "paired_auc_difference_interval"),
+    "5.4.5": ("reliability_curve", "brier_score", "fit_recalibration"),
+    "5.4.6": ("diagnose", "best_epoch"),
+    "5.5.1": ("design_grid", "count_fits"),
+    "5.5.2": ("random_space", "sample"),
+    "5.5.3": ("suggest", "objective", "open_study", "run_search"),
+    "5.5.4": ("best_f1", "ChurnHyperModel.build", "ChurnHyperModel.fit", "make_tuner"),
+    "5.5.5": ("build_raw_model", "save_artifacts", "load_artifact"),
+}
+
+
+def defined_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """A module's top-level functions and its classes' methods, by name (``Class.method`` for methods)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{node.name}.{member.name}"] = member
+    return found
+
+
+def progress(student_file: Path, ex_id: str) -> dict[str, str] | None:
+    """For each function the exercise leaves to the student: "todo" (still only raises
+    NotImplementedError), "written" or "missing". None when the file cannot be read or parsed
+    (then it is graded, and its error reported). Decided from the source, without importing it."""
     try:
-        stub = ast.parse(Path(stub_file).read_text())
-        mine = ast.parse(Path(student_file).read_text())
-    except (OSError, SyntaxError):
-        return False
-    todo = {n.name for n in ast.walk(stub) if isinstance(n, ast.FunctionDef) and _only_raises(n)}
-    if not todo:
-        return False
-    defs = {n.name: n for n in ast.walk(mine) if isinstance(n, ast.FunctionDef)}
-    return all(name in defs and _only_raises(defs[name]) for name in todo)
+        tree = ast.parse(Path(student_file).read_text(errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    defs = defined_functions(tree)
+    return {name: "missing" if name not in defs else "todo" if _only_raises(defs[name]) else "written"
+            for name in TODOS.get(ex_id, ())}
+
+
+def untouched(student_file: Path, ex_id: str) -> bool:
+    """True when every function the exercise leaves to the student is still only ``raise
+    NotImplementedError`` in this file: the exercise was not attempted. One written function, or one
+    deleted, makes the file graded (the written ones checked, the others failing "X is written")."""
+    state = progress(student_file, ex_id)
+    return bool(state) and all(s == "todo" for s in state.values())

@@ -2,7 +2,7 @@
 
     course list                 lessons, demos, exercises and where each exercise stands
     course next                 the first exercise not yet passed: its goal and what to read first
-    course run 5.2 [demo]       run a lesson's demos (figures into the lesson's figures/)
+    course run 5.2 [demo]       run a lesson's demos (figures into the lesson's figures/latest/)
     course check 5.1.1          grade your exercise: each check measured vs target, with a hint
     course hint 5.1.1           the next hint for an exercise (idea, then API, then near-code)
     course solution 5.1.1       where the reference solution is (and a note that you opened it)
@@ -27,8 +27,46 @@ REPO = catalog.REPO
 HINTS = catalog.TESTS / "hints"
 
 
+STUDENT_COMMANDS = ("list", "next", "run", "check", "hint", "solution")
+
+
 class CourseError(catalog.CatalogError):
     """A user error: printed as one line, exit code 2."""
+
+
+def course_root_of(folder: Path) -> Path | None:
+    """The copy of the course that ``folder`` is in (a folder with ``coursekit/catalog.py`` and the
+    lesson folders), or None."""
+    folder = Path(folder).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / "coursekit" / "catalog.py").is_file() and (candidate / catalog.LESSONS["5.1"].folder).is_dir():
+            return candidate
+    return None
+
+
+def _check_where(cwd: Path | None = None) -> None:
+    """A student in another copy of the course than the one this ``course`` command is installed from
+    would grade files they are not editing: say so in one line, with what to do."""
+    here = course_root_of(cwd or Path.cwd())
+    if here is not None and here != REPO:
+        raise CourseError(f"you are in the course copy {here}, but this `course` command grades {REPO}: activate the "
+                          f"environment of {here} (e.g. source {here / '.venv' / 'bin' / 'activate'}) or install it "
+                          f"there with: pip install -e \".[test]\" -c constraints.txt")
+
+
+NEEDED = ("tensorflow", "keras", "sklearn", "scikeras", "pytest", "matplotlib")
+
+
+def _require_packages() -> None:
+    """Commands that train need the course's packages in *this* Python: say in one line which are missing
+    and what to activate or install, instead of a traceback from deep inside a demo or the rubric."""
+    import importlib.util
+
+    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CourseError(f"this Python ({sys.executable}) lacks {', '.join(missing)}: activate the course's environment "
+                          f"(source {REPO / '.venv' / 'bin' / 'activate'}) or, in {REPO}, "
+                          "pip install -e \".[test]\" -c constraints.txt")
 
 
 def _require_rubric() -> None:
@@ -40,8 +78,12 @@ def _status_of(ex_id: str, recorded: dict) -> str:
     last = recorded.get(ex_id)
     if last:
         return f"{last['status']} ({last['when']})"
-    path = catalog.exercise_file(ex_id)
-    return "to do" if catalog.untouched(path, path) else "started, not checked yet"
+    state = catalog.progress(catalog.exercise_file(ex_id), ex_id)
+    if state is None:
+        return "started (does not parse)"
+    written = sum(s == "written" for s in state.values())
+    return "to do" if catalog.untouched(catalog.exercise_file(ex_id), ex_id) else \
+        f"started, {written} of {len(state)} written, not checked yet"
 
 
 # --------------------------------------------------------------------------- commands
@@ -49,6 +91,7 @@ def _status_of(ex_id: str, recorded: dict) -> str:
 
 def cmd_list(args) -> int:
     recorded = state.verdicts()
+    print(f"Course folder: {REPO}")
     for lesson in catalog.LESSONS.values():
         print(f"\n{lesson.id}  {lesson.title}\n     {lesson.folder}/")
         for demo in catalog.demos(lesson.id):
@@ -101,7 +144,9 @@ def cmd_run(args) -> int:
     for script in scripts:
         print(f"\n=== {args.lesson} {script.name} ===", flush=True)
         cmd = [sys.executable, str(script), "--seed", str(args.seed)]
-        if args.figures:
+        if args.update_figures:  # a maintainer regenerates the figures the README embeds (committed)
+            cmd += ["--figures", str(script.parent / "figures")]
+        elif args.figures:
             cmd += ["--figures", str(Path(args.figures).resolve())]
         start = time.perf_counter()
         code = subprocess.call(cmd, cwd=script.parent)
@@ -117,7 +162,7 @@ def cmd_check(args) -> int:
     _require_rubric()
     ex_id = catalog.require(args.exercise)
     path = catalog.exercise_file(ex_id, "solution" if args.solution else "exercise")
-    print(f"Checking {path.relative_to(REPO)} (seed {args.seed}) ...", flush=True)
+    print(f"Checking {path.relative_to(REPO)} in {REPO} (seed {args.seed}) ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
         verdict = grader.grade_one(ex_id, solutions=args.solution, root=REPO, seed=args.seed,
                                    timeout=args.timeout, workdir=Path(tmp))
@@ -127,7 +172,8 @@ def cmd_check(args) -> int:
     status = verdict["status"]
     points = f" ({verdict['points']:g}/{verdict['max_points']:g} points)" if verdict.get("max_points") else ""
     if status == "correct":
-        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s.")
+        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s, checked at seed {args.seed}. "
+              f"{seeds_note()}")
         if not args.solution:
             print_next()
         return 0
@@ -140,6 +186,12 @@ def cmd_check(args) -> int:
         print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and run "
               f"`course check {ex_id}` again (`course hint {ex_id}` for a hint).")
     return 1
+
+
+def seeds_note() -> str:
+    seeds = catalog.CALIBRATED_SEEDS
+    return (f"The targets sit below the reference solution's worst result over seeds {seeds[0]}-{seeds[-1]}, "
+            "the seeds an instructor grades with (docs/seeds.md).")
 
 
 def hint_levels(ex_id: str) -> list[str]:
@@ -197,7 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("lesson", help="e.g. 5.1")
     run.add_argument("demo", nargs="?", help="one demo (part of its name), e.g. churn")
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--figures", metavar="DIR", help="write figures here instead of the lesson's figures/")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--figures", metavar="DIR", help="write figures here (default: figures/latest/ of the lesson, "
+                                                        "git-ignored)")
+    where.add_argument("--update-figures", action="store_true",
+                       help="maintainers: regenerate the committed figures/*.png that the lesson's README embeds")
     run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser("check", help="grade one exercise file against the rubric")
@@ -223,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in STUDENT_COMMANDS or (args.command == "grade" and not args.root):
+            _check_where()
+        if args.command in ("run", "check", "grade"):
+            _require_packages()
         return args.handler(args)
     except catalog.CatalogError as exc:
         print(f"course: {exc}", file=sys.stderr)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from . import catalog, state
+from .system import kill_tree
 
 DEFAULT_TIMEOUT = 120.0  # seconds per exercise; a solution's budget is 15 s
 NOT_ATTEMPTED = "not attempted"
@@ -119,23 +119,13 @@ class _Job:
         if code is not None:
             return code, False
         if time.monotonic() > self.deadline:
-            _kill(self.pid)
+            kill_tree(self.pid)
             if self.proc is not None:
                 self.proc.wait()
             else:
                 os.waitpid(self.pid, 0)
             return None, True
         return None
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError, OSError):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def _start(ex_id: str, *, solutions: bool, root: Path, seed: int, timeout: float, workdir: Path):
@@ -147,7 +137,7 @@ def _start(ex_id: str, *, solutions: bool, root: Path, seed: int, timeout: float
     if not path.exists():
         verdict.update(status="missing", message=f"no file {path}")
         return verdict, None
-    if not solutions and catalog.untouched(path, catalog.exercise_file(ex_id, "exercise")):
+    if not solutions and catalog.untouched(path, ex_id):
         verdict.update(status=NOT_ATTEMPTED, message="every function of the exercise is still a TODO")
         return verdict, None
     workdir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +195,7 @@ def grade_many(ids: list[str], *, solutions: bool, root: Path, seed: int, timeou
         while pending and len(running) < max(1, jobs):
             ex_id = pending.pop(0)
             if _can_fork() and not preloaded and (solutions or not catalog.untouched(
-                    catalog.exercise_file(ex_id, "exercise", root), catalog.exercise_file(ex_id, "exercise"))):
+                    catalog.exercise_file(ex_id, "exercise", root), ex_id)):
                 preload()
                 preloaded = True
             verdict, job = _start(ex_id, solutions=solutions, root=root, seed=seed, timeout=timeout, workdir=workdir)

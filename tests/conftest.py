@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -89,9 +88,12 @@ class RunCache:
         return rubric.exercise_file(ex_id, self.kind(), self.root)
 
 
-def _peak_mb() -> float:
-    """Peak resident memory of this process so far (per exercise when graded alone, as `course grade` does)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def _peak_mb() -> float | None:
+    """Peak resident memory of this process so far, in MiB on every OS (per exercise when graded alone,
+    as `course grade` does)."""
+    from coursekit.system import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 @pytest.fixture(scope="session")
@@ -176,7 +178,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 total[1] += r["max_points"]
             tr.write_line(
                 f"{ex_id:<9} {r.get('status', '?'):<17} {pts:>9} {r.get('run_seconds', float('nan')):>6.1f} "
-                f"{r.get('peak_rss_mb', float('nan')):>8.0f}  {metrics}"
+                f"{r.get('peak_rss_mb') or float('nan'):>8.0f}  {metrics}"
             )
         if total[1]:
             tr.write_line(f"{'total':<27} {total[0]:g}/{total[1]:g}")

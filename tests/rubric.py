@@ -359,15 +359,16 @@ class Student:
         self.tampered = tampered
 
     @classmethod
-    def load(cls, ex_id: str, path: Path, stub: Path | None = None) -> "Student":
+    def load(cls, ex_id: str, path: Path, *, graded: bool = False) -> "Student":
         """Load a student's (or the reference) file. Never raises for what the file does: a file that
-        cannot be imported becomes a Student whose every call fails with the import error."""
+        cannot be imported becomes a Student whose every call fails with the import error. ``graded``:
+        a file whose TODOs (``catalog.TODOS``) are all still TODOs is "not attempted"."""
         from data import guard
 
         path = Path(path)
-        if stub is not None and path.resolve() != Path(stub).resolve() and not path.exists():
+        if not path.exists():
             raise FileNotFoundError(f"no such exercise file: {path}")
-        untouched = stub is not None and catalog.untouched(path, stub)
+        untouched = graded and catalog.untouched(path, ex_id)
         baseline = _integrity()  # the libraries as they are before any student code runs
         refs = solution_references(path.read_text(errors="replace"))
         if refs:
@@ -506,7 +507,7 @@ class Exercise:
         return add
 
     def load(self, path: Path) -> Student:
-        return Student.load(self.ex_id, path, stub=catalog.exercise_file(self.ex_id, "exercise"))
+        return Student.load(self.ex_id, path, graded=True)
 
     def grade(self, student: Student, seed: int = 0, only: list[str] | None = None) -> Verdict:
         v = Verdict(self.ex_id, part_points={p.name: p.points for p in self.parts if not only or p.name in only})
