@@ -1,7 +1,8 @@
 """Exercise 5.2.5 -- A learning-rate schedule with warm-up, written as a Keras schedule class.
 
 Goal: write a warm-up + cosine-decay learning rate that runs inside Keras's compiled training step
-and is saved with the model, and choose settings with which a churn fit ends below a constant rate.
+and is saved with the model, and choose settings with which a churn fit ends settled, no worse
+than a constant rate.
 Read first: README.md section 4, demo_learning_rate.py
 
 The schedule. The step s counts optimizer updates from 0; W = warmup_steps, T = total_steps,
@@ -25,10 +26,13 @@ What the rubric does and measures (you do not write any of it):
   rates at several steps; the same for ``from_config(get_config())``;
 - checks that ``schedule_for``'s decay ends with the fit, then trains a 64-32 ReLU churn network
   for 20 epochs with batch 64 and no early stopping, with Adam on ``schedule_for(67, 20)`` and
-  with Adam at a constant 0.01, from the same weights: your validation loss after the last epoch
-  must be at least 0.005 below the constant rate's. Honestly measured (seeds 0-4): the best epochs
-  of the two runs are about equal (the schedule finds no better minimum on churn); the schedule
-  wins at the end, where the constant rate has drifted up from its best (0.429-0.434) to 0.450-0.466.
+  with Adam at a constant 0.01, from the same weights. Over the last 3 epochs your validation loss
+  must move by at most 0.002 per epoch on average (a constant 0.01 moves by 0.002-0.010), and it
+  must end at most 0.01 above the constant rate's. Honestly measured (seeds 0-9): the best epochs
+  of the two runs are about equal (the schedule finds no better minimum on churn); the constant
+  rate drifts up from its best, and a well-decayed schedule usually ends lower, but by how much
+  depends on the seed (for some seeds a peak of 0.01 ends a little higher). What decay makes
+  reliable is a settled end.
 
 Run this file to see what the rubric measures; ``course check 5.2.5`` records the verdict and
 ``course hint 5.2.5`` gives a hint.

@@ -111,10 +111,12 @@ def _range_test(student: Student, ctx, v):
             "record the loss of each step's batch as the step computes it, starting from the untrained model")
     low = float(np.nanmin(losses[: n - 5])) if np.isfinite(losses[: n - 5]).any() else float("nan")
     end = losses[-5:]
-    blew_up = bool(np.any(~np.isfinite(end)) or np.nanmax(end) > 1.5 * low)
+    # Measured over seeds 0-9 (the solution): the largest of the last five losses is 1.45 (seed 7) to 15 times
+    # the lowest loss before them; SGD at rates of 4-10 on this network does not always produce nan.
+    blew_up = bool(np.any(~np.isfinite(end)) or np.nanmax(end) > 1.25 * low)
     v.check("the loss falls, then blows up at the largest rates", low < start - 0.1 and blew_up,
             f"min {low:.3f}, last {np.nanmax(end) if np.isfinite(end).any() else float('nan'):.3g}",
-            f"min < {start - 0.1:.3f}, last > 1.5 x min or nan",
+            f"min < {start - 0.1:.3f}, last > 1.25 x min or nan",
             "train at each rate in turn (do not reset the weights between steps) and return the losses the steps "
             "computed: they fall while the rate is useful and explode once it is too large")
     if np.isfinite(losses).any():
@@ -658,7 +660,7 @@ def _as_float(value) -> float:
 
 EX_5_2_5 = Exercise("5.2.5", ("WarmupCosine", "schedule_for"),
                     targets={"rate tolerance": 0.0001, "epochs": 20, "batch size": 64, "constant rate": 0.01,
-                             "validation loss gain": 0.005})
+                             "end movement": 0.002, "excess over the constant rate": 0.01})
 # Hidden settings: (peak_rate, warmup_steps, total_steps, final_rate); None: the default final rate.
 _SCHEDULES = [(1e-2, 100, 1000, None), (3e-3, 7, 50, 3e-4), (0.1, 1, 10, 1e-3), (5e-4, 250, 2000, 5e-5)]
 _PHASES = {
@@ -855,7 +857,13 @@ def _constant_rate_val_losses(seed: int) -> tuple[float, ...]:
     return tuple(_fit_val_losses(EX_5_2_5.target("constant rate"), seed))
 
 
-@EX_5_2_5.part("a fit that ends below the constant rate", points=4)
+def _end_movement(losses) -> float:
+    """How much the validation loss still moves at the end of a fit: the mean absolute change between
+    consecutive epochs over the last three epochs."""
+    return float(np.mean(np.abs(np.diff(np.asarray(losses[-4:], dtype=float)))))
+
+
+@EX_5_2_5.part("a fit that settles, no worse than the constant rate", points=4)
 def _schedule_fit(student, ctx, v):
     schedule = ctx.need("schedule")
     try:  # the rubric's own code; the schedule is traced into its compiled training step
@@ -867,18 +875,23 @@ def _schedule_fit(student, ctx, v):
         return
     constant = _constant_rate_val_losses(ctx.seed)
     v.metric("constant_rate_val_loss", constant[-1])
-    v.metric("constant_rate_best_val_loss", min(constant))
-    v.metric("schedule_val_loss", losses[-1])
+    v.metric("constant_rate_end_movement", _end_movement(constant))
     v.metric("schedule_best_val_loss", min(losses))
-    # Measured over seeds 0-4 (20 epochs, batch 64, 64-32 ReLU; validation loss after the last epoch):
-    # constant 0.01: 0.4500-0.4662 (best epochs 0.4290-0.4341). Reference (peak 3e-3, warm-up 2 epochs, final
-    # 1e-5): 0.4307-0.4408, gain 0.0178-0.0273 (best epochs 0.4277-0.4338). Other schedules: peak 0.01, warm-up
-    # 1 epoch, final 0: gain 0.0051-0.0195; peak 5e-3: 0.0113-0.0235; peak 1e-3: 0.0193-0.0357.
-    v.at_least("validation loss gain over the constant rate", constant[-1] - losses[-1],
-               EX_5_2_5.target("validation loss gain"),
-               "after 20 epochs a constant 0.01 has drifted up from its best validation loss; a schedule that has "
-               "decayed to a small rate by the last update ends lower. A peak as high as the constant rate gains "
-               "least; a lower peak, or a longer warm-up, gains more")
+    v.metric("gain over the constant rate", constant[-1] - losses[-1])
+    # Measured over seeds 0-9 (20 epochs, batch 64, 64-32 ReLU). End movement: constant 0.01 0.0020-0.0097;
+    # reference (peak 3e-3, warm-up 2 epochs, final 1e-5) 0.0001-0.0003; the lesson's demo settings (peak 0.01,
+    # warm-up 2 epochs, final 1e-4) 0.0003-0.0010; peak 0.01, warm-up 1 epoch, final 0: 0.0001-0.0011; peak 5e-3
+    # 0.0001-0.0006. Without decay (final = peak 0.01) 0.0030-0.0144. Last validation loss minus the constant
+    # rate's: reference -0.036 to -0.008; demo settings -0.023 to +0.002; peak 0.01, final 0: -0.023 to +0.004;
+    # peak 5e-3: -0.027 to -0.002. Whether the schedule ends *lower* depends on the seed for a peak of 0.01: the
+    # rubric grades what decay makes reliable -- a settled end -- and that it costs nothing.
+    v.at_most("validation loss movement over the last 3 epochs", _end_movement(losses), EX_5_2_5.target("end movement"),
+              "by the last epochs the rate should be small: decay to a final rate near 0 at the last update, and the "
+              "validation loss stops moving, where a constant 0.01 keeps bouncing from epoch to epoch")
+    v.at_most("last validation loss minus the constant rate's", losses[-1] - constant[-1],
+              EX_5_2_5.target("excess over the constant rate"),
+              "the schedule ends worse than the constant rate: a peak far above 0.01 overshoots during the fit; a "
+              "peak of a few 1e-3 to 0.01 with a warm-up of one or two epochs ends at least as low")
 
 
 # --------------------------------------------------------------------------- 5.2.7 gradient checking
@@ -1312,6 +1325,22 @@ def test_5_2_5_rejects_a_schedule_counted_in_epochs(reference, seed):
     Ref = ref.module.WarmupCosine
     in_epochs = ref.replaced(schedule_for=lambda steps_per_epoch, epochs: Ref(3e-3, 2, epochs, 1e-5))
     assert_fails(EX_5_2_5.grade(in_epochs, seed, only=["the schedule for the fit"]), "the decay ends with the fit", "epochs are not steps")
+
+
+def test_5_2_5_rejects_a_schedule_that_barely_decays_and_a_peak_that_overshoots(reference, seed):
+    """Settings, not code: the class is the reference's, the fit's outcome is what fails."""
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+
+    def settings(peak, final):
+        return lambda steps_per_epoch, epochs: Ref(peak, steps_per_epoch, steps_per_epoch * epochs, final)
+
+    only = ["the schedule for the fit", "a fit that settles, no worse than the constant rate"]
+    # ends at 8e-3: the decay ends with the fit, but the rate is nearly the constant one to the last epoch
+    verdict = EX_5_2_5.grade(ref.replaced(schedule_for=settings(1e-2, 8e-3)), seed, only=only)
+    assert_fails(verdict, "validation loss movement over the last 3 epochs", "final rate near 0")
+    verdict = EX_5_2_5.grade(ref.replaced(schedule_for=settings(1.0, 1e-5)), seed, only=only)
+    assert_fails(verdict, "last validation loss minus the constant rate's", "overshoots")
 
 
 def _forward_differences(loss_fn, variables, eps):

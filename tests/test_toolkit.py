@@ -207,3 +207,24 @@ def test_course_run_one_demo(tmp_path, capsys):
     assert cli.main(["run", "5.1", "activations", "--figures", str(tmp_path)]) == 0
     assert (tmp_path / "activations.png").exists()
     assert "ok in" in capsys.readouterr().out
+
+
+def test_the_seed_table_flags_a_target_whose_margin_is_below_the_seed_spread(tmp_path):
+    from coursekit import seedtable
+
+    runs = []
+    for seed, auc in [(0, 0.84), (1, 0.80), (2, 0.83)]:
+        path = tmp_path / f"seed{seed}.json"
+        checks = [{"name": "test AUC", "measured": auc, "expected": ">= 0.79"},
+                  {"name": "weights", "measured": "2,913", "expected": "<= 3000"},
+                  {"name": "is compiled", "measured": "yes", "expected": "compiled"}]
+        path.write_text(json.dumps({"seed": seed, "exercises": [
+            {"id": "5.1.1", "status": "correct" if auc > 0.79 else "incorrect", "checks": checks}]}))
+        runs.append(path)
+    text = seedtable.table(runs)
+    auc = next(line for line in text.splitlines() if "test AUC" in line)
+    assert "0.8 to 0.84" in auc and auc.rstrip().endswith("| yes |")  # margin 0.01 < spread 0.04
+    weights = next(line for line in text.splitlines() if "| weights" in line)
+    assert "| 87 |" in weights and not weights.rstrip().endswith("| yes |")
+    assert "is compiled" not in text
+    assert seedtable.main([]) == 2
