@@ -120,7 +120,8 @@ def test_running_a_demo_leaves_the_checkout_as_it_was():
     before = _tracked_changes()
     if before is None:
         pytest.skip("not a git checkout")
-    proc = subprocess.run([sys.executable, "-m", "coursekit.cli", "run", "5.1", "activations"], cwd=REPO,
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_FIGURES_DIR"}  # the default, as a student runs it
+    proc = subprocess.run([sys.executable, "-m", "coursekit.cli", "run", "5.1", "activations"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     written = [line.split("figure: ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("figure: ")]
@@ -169,3 +170,18 @@ def test_the_rubric_starts_without_resource_fork_and_sigkill():
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
+
+
+def test_only_update_figures_writes_the_committed_figures(monkeypatch, capsys):
+    """`course run` passes no figures folder (the demo then writes figures/latest/); `--update-figures`
+    points each demo at the figures/ its README embeds from; the two cannot be combined with --figures."""
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, cwd=None: calls.append(cmd) or 0)
+    assert cli.main(["run", "5.1", "activations"]) == 0
+    assert "--figures" not in calls[-1]
+    assert cli.main(["run", "5.1", "activations", "--update-figures"]) == 0
+    demo = catalog.demos("5.1")[0]
+    assert calls[-1][calls[-1].index("--figures") + 1] == str(demo.parent / "figures")
+    with pytest.raises(SystemExit):
+        cli.main(["run", "5.1", "--figures", "x", "--update-figures"])
+    capsys.readouterr()

@@ -73,7 +73,10 @@ def test_save_figure_honours_the_override(tmp_path, monkeypatch):
 
 
 def test_script_args_sets_seed_and_figures(tmp_path, monkeypatch):
-    monkeypatch.delenv("COURSE_FIGURES_DIR", raising=False)
+    # setenv first, so that monkeypatch records the variable's absence and removes it again afterwards
+    # (script_args sets it for the rest of the process; a later test must not inherit it)
+    monkeypatch.setenv("COURSE_FIGURES_DIR", "unset-below")
+    monkeypatch.delenv("COURSE_FIGURES_DIR")
     args = coursekit.script_args("Title\nmore", ["--seed", "4", "--figures", str(tmp_path)])
     assert args.seed == 4
     assert coursekit.figures_dir("x.py") == tmp_path
