@@ -2,7 +2,7 @@
 
     pytest                         checks the solutions, demos, stubs, data and toolkit
     pytest --grade                 checks the exercise files (the student's work) with the same rubric
-    pytest --seed 3                every exercise run with seed 3 (targets hold for seeds 0-4)
+    pytest --seed 3                every exercise run with seed 3 (targets hold for seeds 0-9, docs/seeds.md)
     pytest --exercise 5.1.2        only that exercise's checks (repeatable)
     pytest --exercises-root DIR    exercise files from another copy of the course (a student's)
     pytest --results-json F        per-exercise verdicts, metrics and seconds as JSON
