@@ -38,9 +38,13 @@ def _course(copy: Path, *args: str, cwd: Path | None = None) -> subprocess.Compl
 
 
 def test_a_half_written_exercise_in_the_students_own_copy_is_graded(tmp_path):
-    """The student edits the course's own exercise file (the copy's stub *is* their work): with
-    count_params written and the two builders still TODO, count_params is checked, the others fail
-    "X is written", the points are partial, and `course list` says "started"."""
+    """The student edits the course's own exercise file, in place, and grades it with the course's own
+    `course` command: a whole copy of the course whose coursekit is the one that runs, so that its
+    catalog.REPO is the copy and the only 5.1.1 stub there is the student's file -- the situation in
+    which the stub used to be compared with itself and every half-written file was "not attempted".
+    (The copy keeps this checkout's own files out of reach of the edit, which other tests read at the
+    same time.) With count_params written and the two builders still TODO, count_params is checked,
+    the others fail "X is written", the points are partial, and `course list` says "started"."""
     copy = _course_copy(tmp_path)
     exercise = catalog.exercise_file("5.1.1", "exercise", copy)
     source = exercise.read_text()
