@@ -50,7 +50,6 @@ EXACT_MARK = "<!--exact-->"
 class Quote:
     text: str
     value: float
-    decimals: int
     percent: bool
     demo: str | None
     section: str
@@ -111,11 +110,8 @@ def quotes(readme: str) -> list[Quote]:
                 continue
             sign, digits, pct = item.groups()
             value = float(digits.replace(",", "")) * (-1 if sign else 1)
-            decimals = len(digits.split(".")[1].split("e")[0]) if "." in digits else 0
-            if "e" in digits:  # 4.6e-5: compare to two significant figures of the mantissa
-                decimals = -1
             exact = raw[number - 1][item.end():].startswith(EXACT_MARK)
-            found.append(Quote(item.group(0), value, decimals, bool(pct), demo, section, number, exact))
+            found.append(Quote(item.group(0), value, bool(pct), demo, section, number, exact))
     return found
 
 
