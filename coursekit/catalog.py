@@ -50,6 +50,12 @@ FILE_NAME = re.compile(r"^_5_([1-5])_(\d+)_(exercise|solution)\.py$")
 CALIBRATED_SEEDS = range(10)
 
 
+def seeds_note(seed: int) -> str:
+    """What a CORRECT at one seed says about the others (printed by `course check` and the exercise file)."""
+    return (f"Checked at seed {seed}; the targets sit below the reference solution's worst result over seeds "
+            f"{CALIBRATED_SEEDS[0]}-{CALIBRATED_SEEDS[-1]}, the seeds an instructor grades with (docs/seeds.md).")
+
+
 class CatalogError(ValueError):
     """An id or path that names no lesson or exercise; the message says what is valid."""
 
@@ -227,6 +233,13 @@ def defined_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
                 if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     found[f"{node.name}.{member.name}"] = member
     return found
+
+
+def stub_todos(stub_file: Path) -> tuple[str, ...]:
+    """The functions and methods of a stub whose body only raises NotImplementedError, in file order
+    (what ``TODOS`` records for a shipped stub)."""
+    tree = ast.parse(Path(stub_file).read_text())
+    return tuple(name for name, node in defined_functions(tree).items() if _only_raises(node))
 
 
 def progress(student_file: Path, ex_id: str) -> dict[str, str] | None:

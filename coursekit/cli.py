@@ -81,9 +81,10 @@ def _status_of(ex_id: str, recorded: dict) -> str:
     state = catalog.progress(catalog.exercise_file(ex_id), ex_id)
     if state is None:
         return "started (does not parse)"
+    if all(s == "todo" for s in state.values()):
+        return "to do"
     written = sum(s == "written" for s in state.values())
-    return "to do" if catalog.untouched(catalog.exercise_file(ex_id), ex_id) else \
-        f"started, {written} of {len(state)} written, not checked yet"
+    return f"started, {written} of {len(state)} written, not checked yet"
 
 
 # --------------------------------------------------------------------------- commands
@@ -172,8 +173,7 @@ def cmd_check(args) -> int:
     status = verdict["status"]
     points = f" ({verdict['points']:g}/{verdict['max_points']:g} points)" if verdict.get("max_points") else ""
     if status == "correct":
-        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s, checked at seed {args.seed}. "
-              f"{seeds_note()}")
+        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s. {catalog.seeds_note(args.seed)}")
         if not args.solution:
             print_next()
         return 0
@@ -186,12 +186,6 @@ def cmd_check(args) -> int:
         print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and run "
               f"`course check {ex_id}` again (`course hint {ex_id}` for a hint).")
     return 1
-
-
-def seeds_note() -> str:
-    seeds = catalog.CALIBRATED_SEEDS
-    return (f"The targets sit below the reference solution's worst result over seeds {seeds[0]}-{seeds[-1]}, "
-            "the seeds an instructor grades with (docs/seeds.md).")
 
 
 def hint_levels(ex_id: str) -> list[str]:

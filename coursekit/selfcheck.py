@@ -69,9 +69,7 @@ def main(path: str, argv=None) -> int:
     print(f"\n{ex_id}: {verdict.status.upper()} ({scored:g}/{possible:g} points)"
           + (f" -- {verdict.message}" if verdict.message else ""))
     if verdict.status == "correct":
-        seeds = catalog.CALIBRATED_SEEDS
-        print(f"Checked at seed {args.seed}; the targets sit below the reference solution's worst result over seeds "
-              f"{seeds[0]}-{seeds[-1]} (docs/seeds.md). Record it with `course check {ex_id}`; then `course next`.")
+        print(f"{catalog.seeds_note(args.seed)} Record it with `course check {ex_id}`; then `course next`.")
     elif verdict.status == "not attempted":
         print(f"Open {Path(path).name} and write the functions marked TODO; `course hint {ex_id}` helps.")
     return 0 if verdict.status == "correct" else 1
