@@ -90,10 +90,19 @@ def exercise_file(ex_id: str, kind: str = "exercise", root: Path = REPO) -> Path
     return lesson_dir(lesson_id, root) / f"_{lesson_id.replace('.', '_')}_{k}_{kind}.py"
 
 
-def rubric_module(ex_id: str) -> Path:
-    """The test module that grades this exercise (one per lesson)."""
-    lesson_id, _ = parse_id(ex_id)
-    return TESTS / f"test_lesson_{lesson_id.replace('.', '_')}.py"
+def lesson_folder(ex_id: str) -> Path:
+    """This course's folder of the exercise's lesson: where its lesson-local helpers are imported from."""
+    return lesson_dir(parse_id(ex_id)[0])
+
+
+GRADERS = REPO / "coursekit" / "graders"
+HINTS = REPO / "coursekit" / "hints"
+
+
+def grader_module(ex_id: str) -> str:
+    """The module that grades exercise ``5.N.K``: ``coursekit.graders.ex_5_N_K`` (one per exercise)."""
+    parse_id(ex_id)
+    return f"coursekit.graders.ex_{ex_id.replace('.', '_')}"
 
 
 def exercises(lesson_id: str | None = None, root: Path = REPO) -> list[str]:

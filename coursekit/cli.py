@@ -8,7 +8,8 @@
     course solution 5.1.1       where the reference solution is (and a note that you opened it)
     course grade                instructors: every exercise, scores, JUnit XML and JSON (coursekit.grader)
 
-Grading delegates to the pytest rubric in tests/ (the targets exist once, there).
+Grading: every exercise is graded by its grader (``coursekit/graders/``) through
+``coursekit.grading.grade_file``, in the sandbox (``coursekit.grading.sandbox``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from . import catalog, grader, state
-from .selfcheck import print_checks
+from .grading.sandbox import grade_submission
+from .grading.report import print_checks
 
 REPO = catalog.REPO
-HINTS = catalog.TESTS / "hints"
+HINTS = catalog.HINTS
 
 
 STUDENT_COMMANDS = ("list", "next", "run", "check", "hint", "solution")
@@ -70,8 +71,9 @@ def _require_packages() -> None:
 
 
 def _require_rubric() -> None:
-    if not (catalog.TESTS / "conftest.py").is_file():
-        raise CourseError(f"the rubric (tests/) is not beside this install ({REPO}); install the course with pip install -e .")
+    if not catalog.GRADERS.is_dir():
+        raise CourseError(f"the graders (coursekit/graders/) are not in this install ({REPO}); reinstall the course "
+                          "with pip install -e .")
 
 
 def _status_of(ex_id: str, recorded: dict) -> str:
@@ -164,9 +166,7 @@ def cmd_check(args) -> int:
     ex_id = catalog.require(args.exercise)
     path = catalog.exercise_file(ex_id, "solution" if args.solution else "exercise")
     print(f"Checking {path.relative_to(REPO)} in {REPO} (seed {args.seed}) ...", flush=True)
-    with tempfile.TemporaryDirectory(prefix="course-check-") as tmp:
-        verdict = grader.grade_one(ex_id, solutions=args.solution, root=REPO, seed=args.seed,
-                                   timeout=args.timeout, workdir=Path(tmp))
+    verdict = grade_submission([ex_id], solutions=args.solution, root=REPO, seed=args.seed, timeout=args.timeout)[0]
     print_checks(verdict)
     if not args.solution:
         state.record_verdicts([verdict])
@@ -180,7 +180,7 @@ def cmd_check(args) -> int:
     if status == grader.NOT_ATTEMPTED:
         print(f"\n{ex_id} NOT ATTEMPTED: write the TODOs of {path.name}; `course hint {ex_id}` helps.")
     elif status in ("crashed", "error", "timeout") and not verdict.get("checks"):
-        print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}\nLast output:\n{verdict.get('output_tail', '')}")
+        print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}")
     else:
         message = f" -- {verdict['message']}" if verdict.get("message") else ""
         print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and run "

@@ -36,7 +36,7 @@ SOLUTION_RULE = "an exercise is graded on the student's own code: it may not use
 _state = threading.local()
 _hook_installed = False
 _SOLUTION_FILE = re.compile(r"^_5_\d_\d+_solution\.(py|.*\.pyc)$")
-_FORBIDDEN_MODULE = re.compile(r"^(_5_\d_\d+_solution|rubric|conftest|tests|test_lesson_\d_\d|test_[a-z_]+)(\.|$)")
+_FORBIDDEN_MODULE = re.compile(r"^(_5_\d_\d+_solution|rubric|conftest|tests|test_lesson_\d_\d|test_[a-z_]+|coursekit\.graders)(\.|$)")
 
 
 def _active() -> bool:
@@ -109,7 +109,9 @@ def student_code(own_file: str | os.PathLike | None = None):
         _hook_installed = True
     if not hasattr(_state, "folders"):
         _state.folders = _data_folders()
-        _state.rubric = os.path.realpath(os.path.join(os.path.dirname(__file__), os.pardir, "tests")) + os.sep
+        root = os.path.join(os.path.dirname(__file__), os.pardir)  # the rubric: the graders and the test suite
+        _state.rubric = tuple(os.path.realpath(os.path.join(root, *part)) + os.sep
+                              for part in (("tests",), ("coursekit", "graders")))
     if own_file is not None:
         _state.allowed = (os.path.basename(os.fspath(own_file)).split(".")[0],)
     outer = getattr(_state, "log", None)

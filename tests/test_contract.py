@@ -16,25 +16,41 @@ from pathlib import Path
 
 import pytest
 
-import rubric
+from coursekit import catalog
+from coursekit.graders import grader
+from coursekit.grading import NOT_ATTEMPTED, Exercise
 from coursekit import catalog
 
-LESSON_DIRS = [rubric.REPO / folder for folder in rubric.LESSONS.values()]
-EXERCISES = rubric.exercise_ids()
+LESSON_DIRS = [catalog.REPO / lesson.folder for lesson in catalog.LESSONS.values()]
+EXERCISES = catalog.exercises()
 DEMOS = sorted(p for d in LESSON_DIRS for p in d.glob("demo_*.py"))
+GRADER_LINES = 400  # one exercise's harness (the two largest, 5.5.4 and 5.5.5, near 400); shared helpers go to lesson_5_N.py
 
 
-V2 = EXERCISES  # every exercise is on engine v2 (docs/lesson-contract.md)
+def _exercise(ex_id: str) -> Exercise:
+    return grader(ex_id)
 
 
-def _v2_exercise(ex_id: str) -> rubric.Exercise:
-    lesson_id, _ = rubric.parse_id(ex_id)
-    module = importlib.import_module(f"test_lesson_{lesson_id.replace('.', '_')}")
-    return module.EXERCISES[ex_id]
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_one_grader_module_per_exercise_with_its_wrong_answers_beside_it(ex_id):
+    """``coursekit/graders/ex_5_N_K.py`` defines EX for 5.N.K, imports no pytest (it is library code)
+    and stays short; ``tests/graders/test_ex_5_N_K.py`` holds at least two wrong answers for it."""
+    module = importlib.import_module(catalog.grader_module(ex_id))
+    assert module.EX.ex_id == ex_id
+    source = Path(module.__file__).read_text()
+    tree = ast.parse(source)
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert "pytest" not in imported, f"{ex_id}: a grader is imported where pytest is not installed"
+    assert len(source.splitlines()) <= GRADER_LINES, f"{ex_id}: {len(source.splitlines())} lines"
+    tests = catalog.REPO / "tests" / "graders" / f"test_ex_{ex_id.replace('.', '_')}.py"
+    assert tests.is_file(), f"{ex_id}: no wrong-answer tests at {_rel(tests)}"
+    wrong = [n for n in ast.parse(tests.read_text()).body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    assert len(wrong) >= 2, f"{ex_id}: {len(wrong)} wrong-answer tests"
 
 
 def _rel(path: Path) -> str:
-    return str(path.relative_to(rubric.REPO))
+    return str(path.relative_to(catalog.REPO))
 
 
 def test_every_lesson_folder_has_a_readme():
@@ -104,12 +120,12 @@ def _without_todo_bodies(tree: ast.Module, todo: set[str]) -> str:
     return ast.dump(ast.Module(body, []), annotate_fields=False)
 
 
-@pytest.mark.parametrize("ex_id", V2)
-def test_v2_exercise_contract(ex_id):
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_exercise_contract(ex_id):
     """The stub states the task: the rubric's functions are the TODOs, its targets are in the docstring,
     it shares everything but the TODO bodies with the solution, and gives none of the solution's code away."""
-    ex_path, sol_path = rubric.exercise_file(ex_id, "exercise"), rubric.exercise_file(ex_id, "solution")
-    exercise = _v2_exercise(ex_id)
+    ex_path, sol_path = catalog.exercise_file(ex_id, "exercise"), catalog.exercise_file(ex_id, "solution")
+    exercise = _exercise(ex_id)
     stub_src, sol_src = ex_path.read_text(), sol_path.read_text()
     todo = catalog.todo_functions(ex_path)
     graded = _graded_names(ast.parse(stub_src), set(todo))
@@ -151,12 +167,12 @@ def test_v2_exercise_contract(ex_id):
     assert not leaks, f"{ex_id}: the stub gives away solution code: {leaks[:3]}"
 
 
-@pytest.mark.parametrize("ex_id", V2)
+@pytest.mark.parametrize("ex_id", EXERCISES)
 def test_v2_untouched_stub_is_not_attempted_and_solution_is_not_a_stub(ex_id):
-    exercise = _v2_exercise(ex_id)
-    stub = exercise.load(rubric.exercise_file(ex_id, "exercise"))
-    assert exercise.grade(stub).status == rubric.NOT_ATTEMPTED
-    assert not exercise.load(rubric.exercise_file(ex_id, "solution")).untouched
+    exercise = _exercise(ex_id)
+    stub = exercise.load(catalog.exercise_file(ex_id, "exercise"))
+    assert exercise.grade(stub).status == NOT_ATTEMPTED
+    assert not exercise.load(catalog.exercise_file(ex_id, "solution")).untouched
 
 
 def _run_demo(demo: Path, figures: Path, monkeypatch) -> tuple[str, float]:
@@ -209,7 +225,7 @@ def _links(readme: Path) -> list[str]:
     return [t for t in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) if "://" not in t and not t.startswith("mailto:")]
 
 
-@pytest.mark.parametrize("readme", [d / "README.md" for d in LESSON_DIRS] + [rubric.REPO / "README.md"], ids=_rel)
+@pytest.mark.parametrize("readme", [d / "README.md" for d in LESSON_DIRS] + [catalog.REPO / "README.md"], ids=_rel)
 def test_lesson_links_and_figures_resolve(readme):
     """Every relative link and embedded image exists; every embedded figure is written by a demo."""
     assert readme.is_file(), f"{_rel(readme)} is missing"

@@ -8,10 +8,9 @@ import textwrap
 import pytest
 
 import data
-import rubric
-from coursekit import catalog
-
-from test_lesson_5_1 import EX_5_1_1, EX_5_1_2
+from coursekit import catalog, grading
+from coursekit.graders.ex_5_1_1 import EX as EX_5_1_1
+from coursekit.graders.ex_5_1_2 import EX as EX_5_1_2
 
 HEADER = '"""A student\'s copy."""\nimport coursekit\nimport keras\nimport numpy as np\n'
 COUNT = textwrap.dedent("""
@@ -25,7 +24,7 @@ SHALLOW_TODO = textwrap.dedent("""
 """)
 
 
-def _student(tmp_path, body: str, ex_id: str = "5.1.1") -> rubric.Student:
+def _student(tmp_path, body: str, ex_id: str = "5.1.1") -> grading.Student:
     folder = tmp_path / catalog.LESSONS["5.1"].folder
     folder.mkdir(parents=True, exist_ok=True)
     path = catalog.exercise_file(ex_id, "exercise", tmp_path)
@@ -41,10 +40,12 @@ def _student(tmp_path, body: str, ex_id: str = "5.1.1") -> rubric.Student:
     "Classification_and_Regression' / ('_5_1_1_sol' + 'ution.py')))\ncount_params = ns['count_params']\n",
     "import rubric\n",
     "from test_lesson_5_1 import EX_5_1_1\n",
+    "from coursekit.graders.ex_5_1_1 import EX\n",
+    "import coursekit.graders.lesson_5_1\n",
 ])
 def test_a_file_that_uses_the_solution_or_the_rubric_is_graded_so(tmp_path, body):
     verdict = EX_5_1_1.grade(_student(tmp_path, body), 0)
-    assert verdict.status == rubric.USES_SOLUTION, verdict.report()
+    assert verdict.status == grading.USES_SOLUTION, verdict.report()
     assert verdict.points()[0] == 0 and verdict.message
 
 
@@ -52,16 +53,18 @@ def test_a_function_compiled_from_a_solution_file_is_caught_when_called(tmp_path
     body = ("ns = {}\nexec(compile('def count_params(n, hidden, k=1):\\n    return 0\\n', "
             "'/elsewhere/_5_1_1_sol' + 'ution.py', 'exec'), ns)\ncount_params = ns['count_params']\n" + SHALLOW_TODO)
     verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
-    assert verdict.status == rubric.USES_SOLUTION, verdict.report()
+    assert verdict.status == grading.USES_SOLUTION, verdict.report()
 
 
-def test_a_helper_module_of_the_students_own_is_fine(tmp_path):
+def test_a_module_shipped_beside_the_exercise_file_is_not_imported(tmp_path):
+    """An exercise is one file: lesson-local imports come from the course's own lesson folder, so a
+    module a student ships beside the file (a helper, or one named like a library) is never imported."""
     folder = tmp_path / catalog.LESSONS["5.1"].folder
     folder.mkdir(parents=True)
     (folder / "my_counting.py").write_text(COUNT)
     verdict = EX_5_1_1.grade(_student(tmp_path, "from my_counting import count_params\n" + SHALLOW_TODO), 0,
                              only=["counting weights"])
-    assert verdict.passed, verdict.report()
+    assert "No module named 'my_counting'" in verdict.report(), verdict.report()
 
 
 @pytest.mark.parametrize("reach", [
@@ -117,7 +120,7 @@ def test_a_model_that_fakes_its_predictions_scores_what_it_predicts(tmp_path):
 def test_partial_work_is_incorrect_with_the_missing_function_named(tmp_path):
     verdict = EX_5_1_1.grade(_student(tmp_path, COUNT + SHALLOW_TODO + "def build_deep(n):\n    raise NotImplementedError('x' * 20)\n"), 0,
                              only=["counting weights", "shallow network"])
-    assert verdict.status == rubric.INCORRECT
+    assert verdict.status == grading.INCORRECT
     assert "build_shallow is written" in verdict.failed_names()
     assert "count_params matches Keras" not in verdict.failed_names()
     scored, possible = verdict.points()
@@ -140,7 +143,7 @@ def test_editing_the_given_constants_does_not_change_what_is_graded(tmp_path):
 
 def test_a_file_that_does_not_import_fails_every_call_with_the_error(tmp_path):
     verdict = EX_5_1_1.grade(_student(tmp_path, "import not_a_module_anywhere\n"), 0, only=["counting weights"])
-    assert verdict.status == rubric.INCORRECT
+    assert verdict.status == grading.INCORRECT
     assert "does not import" in verdict.failures[0].measured
 
 
@@ -169,7 +172,7 @@ def test_code_that_replaces_what_the_rubric_measures_with_is_incorrect_and_undon
     import sklearn.metrics
 
     verdict = EX_5_1_1.grade(_student(tmp_path, body + SHALLOW_TODO), 0, only=["counting weights"])
-    assert verdict.status == rubric.INCORRECT and "replaced" in verdict.message, verdict.report()
+    assert verdict.status == grading.INCORRECT and "replaced" in verdict.message, verdict.report()
     assert verdict.points()[0] == 0
     # everything is put back for whatever is graded next
     assert np.sqrt(4.0) == 2.0

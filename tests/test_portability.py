@@ -149,17 +149,17 @@ def test_peak_memory_is_in_mib_on_linux_and_macos(monkeypatch):
 
 def test_the_grader_works_without_resource_fork_and_sigkill(monkeypatch, tmp_path):
     """As on Windows: no `resource` module, no fork, no process groups, no SIGKILL."""
-    from coursekit import grader
+    from coursekit.grading import sandbox
 
     monkeypatch.setitem(sys.modules, "resource", None)  # `import resource` raises ImportError
     for owner, name in [(signal, "SIGKILL"), (os, "killpg"), (os, "fork"), (os, "setsid")]:
         monkeypatch.delattr(owner, name, raising=False)
     assert system.peak_rss_mb() is None  # not Windows either: unknown, never a wrong number
-    assert not grader._can_fork()
+    assert not sandbox.can_fork()
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     system.kill_tree(proc.pid)
     assert proc.wait(timeout=20) != 0
-    stub = grader.grade_one("5.2.1", solutions=False, root=REPO, seed=0, timeout=10, workdir=tmp_path)
+    stub = sandbox.grade_submission(["5.2.1"], root=REPO, seed=0, timeout=10)[0]
     assert stub["status"] == "not attempted"
 
 

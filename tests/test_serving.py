@@ -16,17 +16,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rubric
+from coursekit import catalog
+from coursekit.grading import load_module
 from data import churn
 
-LESSON = rubric.REPO / rubric.LESSONS["5.5"]
+LESSON = catalog.REPO / catalog.LESSONS["5.5"].folder
 
 
 @pytest.fixture(scope="module")
 def tools():
     sys.path.insert(0, str(LESSON))
     try:
-        yield rubric.load_module(LESSON / "train_churn_artifact.py"), rubric.load_module(LESSON / "predict_churn.py")
+        yield load_module(LESSON / "train_churn_artifact.py"), load_module(LESSON / "predict_churn.py")
     finally:
         sys.path.remove(str(LESSON))
 

@@ -13,16 +13,17 @@ import sys
 
 import pytest
 
-import rubric
+from coursekit import catalog
+from coursekit.grading import load_module
 
-LESSON = rubric.REPO / rubric.LESSONS["5.5"]
+LESSON = catalog.REPO / catalog.LESSONS["5.5"].folder
 
 
 @pytest.fixture(scope="module")
 def bench():
     sys.path.insert(0, str(LESSON))
     try:
-        yield rubric.load_module(LESSON / "benchmark_tuning.py")
+        yield load_module(LESSON / "benchmark_tuning.py")
     finally:
         sys.path.remove(str(LESSON))
 

@@ -1,13 +1,13 @@
-"""The rubric's machinery: loading a student's exercise file, calling its functions under the rules,
+"""The grading engine: loading a student's exercise file, calling its functions under the rules,
 and verdicts made of checks with points and hints.
 
-The rubric owns the harness (exercise engine v2, ``docs/lesson-contract.md``): a lesson's test
-module declares an :class:`Exercise`: the names of the functions the student writes, and *parts*
-that call them through a :class:`Student`, train and score with the rubric's own code, and record
-checks. No number the student reports is graded; the student's functions receive training and
+The rubric owns the harness (``docs/lesson-contract.md``): each exercise's grader module
+(``coursekit/graders/ex_5_N_K.py``) declares an :class:`Exercise`: the names of the functions the
+student writes, and *parts* that call them through a :class:`Student`, train and score with the
+rubric's own code, and record checks. No number the student reports is graded; the student's functions receive training and
 validation data only (``data.TrainVal``), and while they run every way into the raw tables is
-closed (``data.guard``). The same ``Exercise.grade`` is what ``python _5_N_K_exercise.py``,
-``course check`` and ``pytest`` run.
+closed (``data.guard``). Every door (``python _5_N_K_exercise.py``, ``course check``,
+``course grade``, pytest) reaches a verdict through :func:`coursekit.grading.grade_file`.
 
 Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched), ``uses the solution``.
 """
@@ -27,28 +27,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pytest
-
 from coursekit import catalog
-
-REPO = catalog.REPO
-LESSONS = {lesson_id: lesson.folder for lesson_id, lesson in catalog.LESSONS.items()}
-EXERCISE_ID = catalog.EXERCISE_ID
-parse_id = catalog.parse_id
-exercise_file = catalog.exercise_file
-exercise_ids = catalog.exercises
 
 CORRECT, INCORRECT, NOT_ATTEMPTED, USES_SOLUTION = "correct", "incorrect", "not attempted", "uses the solution"
 
 _counter = itertools.count()
+GRADERS = Path(__file__).resolve().parents[1] / "graders"
 
 
-def load_module(path: Path):
-    """Import a file as a fresh module (a new copy each call; no sys.modules clash between lessons)."""
+def load_module(path: Path, helpers: Path | None = None):
+    """Import a file as a fresh module (a new copy each call; no sys.modules clash between lessons).
+
+    ``helpers``: the folder its lesson-local imports (``_lesson_5_5.py``, ...) come from, by default
+    the file's own. A submission is graded with the course's lesson folder here, so no file shipped
+    beside a student's exercise file is ever importable."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such exercise file: {path}")
-    folder = str(path.resolve().parent)
+    folder = str(Path(helpers or path.resolve().parent).resolve())
     if folder not in sys.path:
         sys.path.insert(0, folder)  # as when the file runs as a script: lesson-local helpers import
     name = f"course_{path.stem}_{next(_counter)}"
@@ -195,12 +191,10 @@ class Verdict:
         return "\n".join(lines)
 
     def assert_passed(self) -> None:
-        if self.outcome:
-            pytest.fail(f"{self.ex_id} {self.outcome}: {self.message}", pytrace=False)
-        if not self.checks:
-            pytest.fail(f"{self.ex_id}: the rubric made no checks", pytrace=False)
-        if self.failures:
-            pytest.fail(self.report(), pytrace=False)
+        """For the test suite: an AssertionError with the report unless every check passed."""
+        assert not self.outcome, f"{self.ex_id} {self.outcome}: {self.message}"
+        assert self.checks, f"{self.ex_id}: the rubric made no checks"
+        assert not self.failures, self.report()
 
     def as_dict(self) -> dict:
         scored, possible = self.points()
@@ -238,8 +232,8 @@ class SolutionUsed(StudentFailure):
     """The file imports or reads the reference solution or the rubric."""
 
 
-FORBIDDEN_IMPORT = re.compile(r"(^|\.)(_5_\d_\d+_solution|rubric|conftest|test_lesson_\d_\d|tests)(\.|$)")
-FORBIDDEN_TEXT = re.compile(r"_5_\d_\d+_solution|test_lesson_\d|conftest")
+FORBIDDEN_IMPORT = re.compile(r"(^|\.)(_5_\d_\d+_solution|rubric|conftest|test_lesson_\d_\d|tests|graders)(\.|$)")
+FORBIDDEN_TEXT = re.compile(r"_5_\d_\d+_solution|test_lesson_\d|conftest|coursekit[./]graders")
 
 
 def solution_references(source: str) -> list[str]:
@@ -279,7 +273,8 @@ WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "sklearn.metrics
                    "sklearn.metrics._regression", "sklearn.metrics._classification", "sklearn.linear_model",
                    "keras", "keras.layers", "keras.losses", "keras.src.models.model", "keras.src.models.sequential",
                    "keras.src.trainers.trainer", "keras.src.backend.tensorflow.trainer", "keras.src.layers.core.dense",
-                   "coursekit", "coursekit.training", "coursekit.seeding", "data", "data.prepare", "data.guard", "rubric")
+                   "coursekit", "coursekit.training", "coursekit.seeding", "data", "data.prepare", "data.guard",
+                   "coursekit.grading.engine", "coursekit.grading.checks")
 
 
 def _watchable(name: str, obj) -> bool:
@@ -377,7 +372,7 @@ class Student:
             return cls(ex_id, None, path, untouched=True)
         try:
             with guard.student_code(path) as log:
-                module = load_module(path)
+                module = load_module(path, catalog.lesson_folder(ex_id))
         except Exception as exc:  # noqa: BLE001 -- a student's file may fail in any way
             if any(kind == "UsesSolution" for kind, _ in guard.violations()):
                 return cls(ex_id, None, path, uses_solution=f"{path.name} {guard.violations()[0][1]}")
@@ -448,7 +443,8 @@ def _is_reference(path: Path) -> bool:
     """A reference solution or a file of the rubric."""
     from data import guard
 
-    return bool(guard._SOLUTION_FILE.match(path.name)) or catalog.TESTS in Path(path).resolve().parents
+    parents = Path(path).resolve().parents
+    return bool(guard._SOLUTION_FILE.match(path.name)) or catalog.TESTS in parents or GRADERS in parents
 
 
 @dataclass
@@ -461,7 +457,7 @@ def _short(exc: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-# --------------------------------------------------------------------------- a v2 exercise
+# --------------------------------------------------------------------------- an exercise
 
 
 class Missing(Exception):
@@ -489,7 +485,7 @@ class Part:
 
 
 class Exercise:
-    """A v2 exercise: the functions the student writes and the rubric's parts that grade them."""
+    """An exercise: the functions the student writes and the rubric's parts that grade them."""
 
     def __init__(self, ex_id: str, functions: tuple[str, ...], parts: list[Part] | None = None, *,
                  targets: dict[str, float] | None = None):
@@ -551,122 +547,3 @@ class Exercise:
                         "(a compiled keras.Model, an array of the stated shape, a dict with the stated keys)")
         v._part = ""
         return v
-
-
-def exercise_params(graders: dict) -> list:
-    """Parameters for ``test_exercise``: one per exercise id, marked with ``exercise(id)``."""
-    return [pytest.param(ex_id, marks=pytest.mark.exercise(ex_id), id=ex_id) for ex_id in graders]
-
-
-# --------------------------------------------------------------------------- helpers for Keras models
-
-
-def model_layers(model) -> list:
-    """Layers of a Keras model that hold computation (no InputLayer)."""
-    import keras
-
-    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-
-
-def dense_layers(model) -> list:
-    import keras
-
-    return [layer for layer in model_layers(model) if isinstance(layer, keras.layers.Dense)]
-
-
-def activation_name(layer) -> str | None:
-    act = getattr(layer, "activation", None)
-    if act is None:
-        return None
-    return getattr(act, "__name__", type(act).__name__).lower()
-
-
-def loss_name(model) -> str:
-    """The compiled loss as a lower-case name without underscores ("binarycrossentropy", "mse", ...)."""
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        return "none"
-    if isinstance(loss, str):
-        name = loss
-    else:
-        name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    name = name.lower().replace("_", "")
-    aliases = {"meansquarederror": "mse", "meanabsoluteerror": "mae", "logcosh": "logcosh"}
-    return aliases.get(name, name)
-
-
-_NONLINEAR_LAYERS = ("Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax")
-
-
-def hidden_nonlinearities(model) -> list[str]:
-    """For each hidden Dense layer, the non-linearity applied to its output: its own activation, or
-    an activation layer that follows it (``Dense(16)`` then ``LeakyReLU()``). "linear" if none."""
-    import keras
-
-    layers = model_layers(model)
-    dense = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Dense)]
-    names = []
-    for i in dense[:-1]:
-        act = activation_name(layers[i]) or "linear"
-        j = i + 1
-        while act == "linear" and j < len(layers) and not isinstance(layers[j], keras.layers.Dense):
-            kind = type(layers[j]).__name__
-            if kind in _NONLINEAR_LAYERS:
-                act = activation_name(layers[j]) if kind == "Activation" else kind.lower()
-            j += 1
-        names.append(act or "linear")
-    return names
-
-
-# --------------------------------------------------------------------------- checks the lessons share
-
-
-def is_model(v: Verdict, name: str, model) -> bool:
-    """The check that a student's function returned a Keras model."""
-    import keras
-
-    return v.check(f"{name} is a Keras model", isinstance(model, keras.Model), type(model).__name__, "keras.Model",
-                   "return the model object itself, compiled")
-
-
-def is_compiled(v: Verdict, name: str, model) -> bool:
-    """The check that a student's model was compiled with an optimizer and a loss."""
-    ok = getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None
-    return v.check(f"{name} is compiled", ok, "yes" if ok else "no optimizer or loss", "compiled with an optimizer and a loss",
-                   "call model.compile(optimizer=..., loss=...) before returning the model")
-
-
-def output_layer(v: Verdict, name: str, model, units: int, act: str, hint: str) -> bool:
-    """The check that the model's last Dense layer has ``units`` units and the activation ``act``."""
-    dense = dense_layers(model)
-    out = dense[-1] if dense else None
-    seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
-    return v.check(f"{name} output layer", out is not None and out.units == units and activation_name(out) == act,
-                   seen, f"Dense({units}, {act})", hint)
-
-
-def loss_is(v: Verdict, name: str, model, allowed: tuple[str, ...], expected: str, hint: str) -> bool:
-    """The check that the compiled loss is one of ``allowed`` (names as :func:`loss_name` gives them)."""
-    got = loss_name(model)
-    return v.check(f"{name} loss", got in allowed, got, expected, hint)
-
-
-def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
-    """For the rubric's wrong-answer tests: ``check`` failed, and its hint names the mistake (every word)."""
-    failed = {c.name: c for c in verdict.failures}
-    assert check in failed, f"{check!r} did not fail:\n{verdict.report()}"
-    hint = failed[check].hint.lower()
-    assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
-
-
-@functools.lru_cache(maxsize=None)
-def prepared(name: str):
-    """A prepared data set ("churn", "housing" or "digits"), built once per process and shared by
-    every lesson's rubric (the split and the preprocessing do not depend on the seed)."""
-    import data
-
-    makers = {"churn": data.prepare_churn, "housing": data.prepare_housing, "digits": data.prepare_digits}
-    out = makers[name]()
-    for split in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
-        getattr(out, split).setflags(write=False)  # shared by every grading in the process: nothing may change it
-    return out

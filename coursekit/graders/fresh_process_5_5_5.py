@@ -1,6 +1,6 @@
 """The rubric's fresh process for exercise 5.5.5: reload three saved artifacts and predict raw records.
 
-    python tests/fresh_process_5_5_5.py      (started by tests/test_lesson_5_5_persistence.py)
+    python coursekit/graders/fresh_process_5_5_5.py      (started by coursekit/graders/artifacts_5_5_5.py)
 
 It shares nothing with the grading process but files. It imports TensorFlow at once, then waits
 for one JSON request line on stdin (so that its start-up overlaps the grading's training), and
@@ -26,8 +26,9 @@ import sys
 import types
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
-sys.path[:0] = [str(TESTS), str(TESTS.parent)]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]  # started by its path: imports start at the repository, not at the graders' folder
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import coursekit  # noqa: E402  (first: quiet TensorFlow)
 import keras  # noqa: E402
@@ -35,8 +36,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow  # noqa: E402, F401
 
-import rubric  # noqa: E402
 from coursekit import catalog  # noqa: E402
+from coursekit.grading import Student, StudentFailure, load_module  # noqa: E402
 
 sys.path.insert(0, str(catalog.lesson_dir("5.5")))
 import _lesson55  # noqa: E402
@@ -55,10 +56,10 @@ def _builder(spec: dict | None):
         raise RuntimeError("a build_raw_model replaced by a function that is not a top-level function of the "
                            "rubric's tests cannot be imported in a new process")
     if spec["trusted"]:
-        module = rubric.load_module(Path(spec["file"]))
+        module = load_module(Path(spec["file"]))
         fn = getattr(module, spec["name"])
-        return rubric.Student("5.5.5", types.SimpleNamespace(build_raw_model=fn), None, trusted=("build_raw_model",))
-    student = rubric.Student.load("5.5.5", Path(spec["file"]))
+        return Student("5.5.5", types.SimpleNamespace(build_raw_model=fn), None, trusted=("build_raw_model",))
+    student = Student.load("5.5.5", Path(spec["file"]))
     if student.uses_solution or student.tampered:
         raise RuntimeError(student.uses_solution or student.tampered)
     return student
@@ -88,7 +89,7 @@ def main() -> int:
         coursekit.set_seed(request["seed"])
         train = data.split_churn().train[data.churn.FEATURES]  # the raw training records, as in the grading
         rebuilt = student.call("build_raw_model", train.copy())
-    except rubric.StudentFailure as exc:
+    except StudentFailure as exc:
         out["weights"] = f"build_raw_model in the new process: {exc.measured}"
     except Exception as exc:  # noqa: BLE001
         out["weights"] = f"build_raw_model in the new process: {_short(exc)}"

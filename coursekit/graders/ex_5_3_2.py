@@ -1,0 +1,173 @@
+"""Grader of exercise 5.3.2: dropout and Monte Carlo dropout (``build_dropout_network``, ``mc_dropout_predict``).
+
+The grader owns the harness: it builds the student's house-price network and checks where its
+Dropout layers sit and that predictions are deterministic at inference yet random with
+``training=True``, then trains it itself (:func:`coursekit.graders.lesson_5_3.train`: the optimizer
+and loss the student compiled, ``tf.data`` pipelines, early stopping on the validation loss) and
+computes the test RMSE itself. ``mc_dropout_predict`` runs on a copy of the grader's own dropout
+network (trained once per seed and process) and is compared with the grader's own Monte Carlo
+estimate (200 samples); hidden inputs: the test houses with their numeric columns moved out of range
+(times 3), and the quarter of test houses the network gets most wrong, where the spread must be larger.
+Each target comes from the reference solution's spread over seeds 0-4 (the comment above it gives the
+numbers) with a margin; the wrong answers in ``tests/graders/test_ex_5_3_2.py`` show that the check
+aimed at each mistake fails and that its hint names the mistake.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+
+import coursekit
+import data
+from coursekit.graders.lesson_5_3 import housing_data, rmse, train
+from coursekit.grading import Exercise, Student, is_compiled, is_model, loss_name, output_layer
+from coursekit.training import predict
+
+
+EX = Exercise("5.3.2", ("build_dropout_network", "mc_dropout_predict"),
+              targets={"epochs": 100, "batch": 64, "test RMSE in log price": 0.14, "samples": 50,
+                       "spread tolerance": 0.1, "out-of-range factor": 3, "spread ratio out of range": 2,
+                       "spread ratio, hardest quarter": 1.1})
+_REGRESSION_LOSSES = ("mse", "mae", "huber", "logcosh")
+
+
+def _is_dropout(layer) -> bool:
+    return "Dropout" in type(layer).__name__
+
+
+@EX.part("the network", points=3)
+def _dropout_network(student: Student, ctx, v):
+    houses = housing_data()
+    coursekit.set_seed(ctx.seed)
+    model = student.call("build_dropout_network", houses.n_features, float(houses.y_train.mean()))
+    if not (is_model(v, "network", model) and is_compiled(v, "network", model)):
+        return
+    layers = list(model.layers)
+    dense_at = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Dense)]
+    drop_at = [i for i, layer in enumerate(layers) if _is_dropout(layer)]
+    last = dense_at[-1] if dense_at else -1
+    v.check("Dropout between the hidden layers", any(i < last for i in drop_at), f"{len(drop_at)} Dropout layers",
+            "at least one before the output layer", "put Dropout layers after hidden Dense layers: they silence a random "
+            "share of those units at every training step")
+    v.check("no Dropout after the output", not any(i > last for i in drop_at), "after the output" if any(i > last for i in drop_at)
+            else "none", "none", "a Dropout after the output layer zeroes whole predictions during training: dropout "
+            "belongs between hidden layers, never after the output")
+    output_layer(v, "network", model, 1, "linear", "a regression output has no activation: any log price must be reachable")
+    v.check("network loss", loss_name(model) in _REGRESSION_LOSSES, loss_name(model), "a regression loss (MSE, MAE, Huber)",
+            "a continuous target is fitted with a regression loss")
+    X = houses.X_val
+    first, second = predict(model, X), predict(model, X)
+    calls = [np.asarray(model(X[:256])).ravel() for _ in range(2)]  # a plain call, as a served model is used
+    worst = max(float(np.max(np.abs(first - second))), float(np.max(np.abs(calls[0] - calls[1]))))
+    v.check("predictions are deterministic at inference", worst == 0.0, f"largest difference {worst:.3g}",
+            "identical (predict() twice, model(X) twice)",
+            "Keras switches dropout off in predict() and in a plain model(X): a Dropout wired with training=True (the "
+            "old Monte Carlo idiom) or a layer that ignores the training flag keeps dropping units at inference and "
+            "makes predictions random. Build the network plainly; Monte Carlo dropout asks for training=True at call time")
+    in_training = np.asarray(model(X[:256], training=True)).ravel()
+    v.check("dropout acts in training mode", float(np.max(np.abs(in_training - first[:256]))) > 1e-6,
+            f"largest difference {float(np.max(np.abs(in_training - first[:256]))):.3g}", "> 1e-6",
+            "a call with training=True must drop units: a Dropout layer with a rate above 0")
+    ctx["model"] = model
+
+
+@EX.part("it generalises", points=3)
+def _dropout_generalises(student, ctx, v):
+    model = ctx.need("model")
+    houses = housing_data()
+    history = train(model, houses.X_train, houses.y_train, houses.X_val, houses.y_val, seed=ctx.seed,
+                    epochs=EX.target("epochs"), batch_size=EX.target("batch"), patience=10)
+    v.metric("epochs run", len(history.epoch))
+    v.metric("train RMSE (log)", rmse(predict(model, houses.X_train), houses.y_train))
+    pred = predict(model, houses.X_test)
+    v.metric("test RMSE in dollars", rmse(data.to_dollars(pred), data.to_dollars(houses.y_test)))
+    # Measured over seeds 0-4 (solution: 256-128 ReLU, Dropout 0.3 after each, Adam 1e-3): 0.117-0.132. The same
+    # network without dropout (which the checks above refuse) 0.130-0.139: this target asks for a working price
+    # network, not for dropout to beat one.
+    v.at_most("test RMSE (log price)", rmse(pred, houses.y_test), EX.target("test RMSE in log price"),
+              "the network predicts prices worse than it should: a dropout rate so high that too few units remain, or "
+              "too few units for the rate (each layer keeps only 1 - rate of them at every step)")
+
+
+def _numeric_columns(X) -> np.ndarray:
+    return np.array([len(np.unique(X[:, j])) > 2 for j in range(X.shape[1])])
+
+
+@functools.lru_cache(maxsize=None)
+def _mc_network(seed: int):
+    """The rubric's own dropout network (trained once per seed and process), its test inputs moved out of
+    range, and its own Monte Carlo estimate (200 samples) on the test houses."""
+    houses = housing_data()
+    coursekit.set_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(houses.n_features,)), keras.layers.Dense(128, activation="relu"),
+                              keras.layers.Dropout(0.2), keras.layers.Dense(64, activation="relu"), keras.layers.Dropout(0.2),
+                              keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(float(houses.y_train.mean())))])
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    train(model, houses.X_train, houses.y_train, houses.X_val, houses.y_val, seed=seed, epochs=40, batch_size=128)
+    far = houses.X_test.copy()
+    num = _numeric_columns(houses.X_train)
+    far[:, num] *= EX.target("out-of-range factor")
+    # 200 samples, drawn 50 at a time in one call on 50 stacked copies of the test rows (each row of the stack gets
+    # its own dropout mask)
+    n = len(houses.X_test)
+    draws = np.concatenate([np.asarray(model(np.tile(houses.X_test, (50, 1)), training=True)).reshape(50, n) for _ in range(4)])
+    return model, far, draws.mean(axis=0), draws.std(axis=0)
+
+
+def _mc_arrays(out, n: int):
+    """(mean, std) as float arrays of shape (n,), or None."""
+    try:
+        mean, std = out
+        mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if mean.size != n or std.size != n or mean.shape[0] != n or std.shape[0] != n:
+        return None
+    return mean.reshape(n), std.reshape(n)
+
+
+@EX.part("Monte Carlo dropout", points=4)
+def _monte_carlo(student, ctx, v):
+    houses = housing_data()
+    net, far, ref_mean, ref_std = _mc_network(ctx.seed)
+    model = keras.models.clone_model(net)  # the student gets a copy: the rubric's own network stays as trained
+    model.set_weights(net.get_weights())
+    n, samples = len(houses.X_test), EX.target("samples")
+    coursekit.set_seed(ctx.seed)
+    out = student.call("mc_dropout_predict", model, houses.X_test.copy(), samples)
+    got = _mc_arrays(out, n)
+    shape = [np.shape(x) for x in out] if isinstance(out, (tuple, list)) else type(out).__name__
+    if not v.check("one mean and one spread per row", got is not None, shape if got is None else f"2 x ({n},)", f"2 x ({n},)",
+                   "return (mean, std), each with one value per row of X: reduce over the samples axis, not over the rows"):
+        return
+    mean, std = got
+    rel = abs(float(np.mean(std)) / float(np.mean(ref_std)) - 1.0)
+    v.metric("your mean spread (log price)", float(np.mean(std)))
+    v.metric("rubric's mean spread (log price)", float(np.mean(ref_std)))
+    # Measured over seeds 0-4 (solution, 50 samples, against the rubric's 200): 0.011-0.018.
+    spread_ok = v.at_most("mean spread vs the rubric's estimate (relative difference)", rel, EX.target("spread tolerance"),
+                          "the spread must come from predictions made with dropout active: predict() and a plain model(X) "
+                          "run at inference with dropout off, so every sample is the same. Call the model with "
+                          "training=True each time")
+    # Measured over seeds 0-4 (solution): 0.12-0.13 (the sampling noise of two Monte Carlo means).
+    means_ok = v.at_most("means vs the rubric's estimate (in spreads)", float(np.mean(np.abs(mean - ref_mean)) / np.mean(ref_std)),
+                         0.5, "the mean of a row is the average of its predictions over the samples")
+    if not (spread_ok and means_ok):
+        return  # spreads that are not Monte Carlo spreads say nothing about where the network is unsure
+    far_out = _mc_arrays(student.call("mc_dropout_predict", model, far.copy(), samples), n)
+    if far_out is None:
+        return
+    error = np.abs(predict(model, houses.X_test) - houses.y_test)
+    hardest = error >= np.quantile(error, 0.75)
+    # Measured over seeds 0-4 (solution, on the rubric's network): out of range 3.38-3.95 times the spread, the
+    # hardest quarter 1.25-1.43 times.
+    v.at_least("spread out of range / in range", float(np.mean(far_out[1]) / max(np.mean(std), 1e-12)),
+               EX.target("spread ratio out of range"),
+               "the spread of each row must come from that row's own dropout-active predictions (a spread pooled over "
+               "all rows says nothing about any one of them)")
+    v.at_least("spread on the hardest quarter / the rest", float(np.mean(std[hardest]) / max(np.mean(std[~hardest]), 1e-12)),
+               EX.target("spread ratio, hardest quarter"),
+               "the spread of each row must come from that row's own dropout-active predictions")

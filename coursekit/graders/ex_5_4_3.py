@@ -1,0 +1,136 @@
+"""Grader of exercise 5.4.3: rare positives -- weigh the classes (or resample them) for the decision
+that is made.
+
+The grader owns the harness: it makes churners rare (every non-churner and a fixed 5% share of
+churners in each split), calls the student's ``rebalance`` on the training and validation splits and
+checks the rows, labels and weights it returns (training rows with their own labels only); then it
+trains its own network on them with the weights
+(:func:`coursekit.graders.lesson_5_4.fit_weighted`), applies the fixed threshold 0.5 to the test split
+on its own and scores the cost per customer and the ROC AUC next to the same network trained on the
+rows as they are (once per seed and process). The student's functions never receive the test split.
+Each target comes from the reference solution's spread over seeds 0-4 (the comment above it gives the
+numbers) with a margin; the wrong answers in ``tests/graders/test_ex_5_4_3.py`` show that the check
+aimed at each mistake fails and that its hint names the mistake.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+import data
+from coursekit.grading import Exercise, Student
+from coursekit.training import predict
+
+from .lesson_5_4 import best_threshold, churn_data, cost_per_case, fit_weighted, frozen
+
+EX = Exercise("5.4.3", ("rebalance",), targets={"test cost": 0.4, "passes": 20, "AUC margin": 0.03})
+RARE_RATE, RARE_HIDDEN = 0.05, (32,)
+
+
+@functools.lru_cache(maxsize=None)
+def _rare() -> dict:
+    """Churn with churners made rare: every non-churner and a fixed random 5% share of churners in
+    each split (the same subsample for every seed)."""
+    churn = churn_data()
+    rng = np.random.default_rng(data.SPLIT_SEED)
+    out = {}
+    for split in ("train", "val", "test"):
+        X, y = getattr(churn, f"X_{split}"), getattr(churn, f"y_{split}")
+        neg, pos = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+        n_pos = int(round(RARE_RATE * len(neg) / (1 - RARE_RATE)))
+        keep = np.sort(np.concatenate([neg, rng.choice(pos, size=n_pos, replace=False)]))
+        out[f"X_{split}"], out[f"y_{split}"] = X[keep], y[keep]
+    return out
+
+
+def _rare_train_val() -> data.TrainVal:
+    rare = _rare()
+    return data.TrainVal(rare["X_train"].copy(), rare["y_train"].copy(), rare["X_val"].copy(), rare["y_val"].copy(),
+                         list(churn_data().feature_names))
+
+
+@functools.lru_cache(maxsize=None)
+def _rare_baseline(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network trained on the rare rows as they are, once per seed and process: (validation, test) probabilities."""
+    rare = _rare()
+    model = fit_weighted(rare["X_train"], rare["y_train"], np.ones(len(rare["y_train"])), seed=seed, hidden=RARE_HIDDEN,
+                         epochs=EX.target("passes"))
+    return frozen(predict(model, rare["X_val"])), frozen(predict(model, rare["X_test"]))
+
+
+@EX.part("training rows", points=2)
+def _rows(student: Student, ctx, v):
+    rare = _rare()
+    out = student.call("rebalance", _rare_train_val(), 10.0, 1.0, ctx.seed)
+    if not v.check("rebalance returns (X, y, sample_weight)", isinstance(out, (tuple, list)) and len(out) == 3,
+                   type(out).__name__, "a tuple of three arrays", "return the rows, their labels and their weights"):
+        return
+    X = np.asarray(out[0], dtype=np.float32)
+    y, w = (np.asarray(a, dtype=np.float64).ravel() for a in out[1:])
+    n_features = rare["X_train"].shape[1]
+    shapes = X.ndim == 2 and X.shape[1] == n_features and len(X) == len(y) == len(w) and len(X) > 0
+    if not v.check("one label and one weight per row", shapes, f"X {X.shape}, y {y.shape}, weights {w.shape}",
+                   f"X (rows, {n_features}), y and weights (rows,)", "return as many labels and weights as rows"):
+        return
+    if not v.check("weights are finite and not negative", bool(np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0),
+                   f"{w.min():.3g} to {w.max():.3g}", ">= 0, not all 0", "a weight multiplies a row's loss: use weights >= 0"):
+        return
+    labels = {}
+    for row, label in zip(rare["X_train"], rare["y_train"]):
+        labels.setdefault(row.tobytes(), set()).add(float(label))
+    foreign = sum(label not in labels.get(row.tobytes(), ()) for row, label in zip(X, y))
+    if not v.check("every row is a training row with its own label", foreign == 0, f"{foreign} of {len(X)} rows are not",
+                   "all of them", "train only on training rows, with their own labels (repeat some, leave some out, as you "
+                   "decide): the validation rows are held out to choose with -- a weight, a threshold, an epoch -- and "
+                   "training on them leaves nothing unseen to choose on"):
+        return
+    ctx["rows"] = (X, y, w)
+    v.metric("rows", len(X))
+    v.metric("weight of the churners / of the others (per row, on average)",
+             float(w[y == 1].mean() / w[y == 0].mean()) if (y == 1).any() and (y == 0).any() and w[y == 0].mean() > 0 else 0.0)
+
+
+def _cost_hint(recall: float, share: float) -> str:
+    if recall < 0.2:
+        return ("the network still flags few churners at 0.5: churners are 5% of the rows, so a network that minimises "
+                "the plain loss learns to say no. The rare class must count for more in training -- a larger weight "
+                "for churners, or churners repeated")
+    if share > 0.5:
+        return (f"the network flags {share:.0%} of the customers: churners count for far more in training than the "
+                "costs call for, and the wasted offers add up")
+    return ("weighting churners by w makes the network answer 0.5 roughly where the unweighted one would answer "
+            "1 / (1 + w): choose w from what a miss and a false alarm cost")
+
+
+@EX.part("decisions at threshold 0.5", points=8)
+def _decisions(student, ctx, v):
+    X, y, w = ctx.need("rows")
+    rare = _rare()
+    model = fit_weighted(X, y, w, seed=ctx.seed, hidden=RARE_HIDDEN, epochs=EX.target("passes"))
+    y_test = rare["y_test"].astype(int)
+    p = predict(model, rare["X_test"])
+    flagged = p >= 0.5
+    recall = float(flagged[y_test == 1].mean())
+    v.metric("recall at 0.5", recall)
+    v.metric("precision at 0.5", float(y_test[flagged].mean()) if flagged.any() else 0.0)
+    v.metric("share flagged", float(flagged.mean()))
+    base_val, base_test = _rare_baseline(ctx.seed)
+    v.metric("unweighted network: test cost at 0.5", cost_per_case(y_test, base_test, 0.5, 10.0, 1.0))
+    t = best_threshold(rare["y_val"], base_val, 10.0, 1.0)[0]
+    v.metric("unweighted network: test cost at its validation-chosen threshold", cost_per_case(y_test, base_test, t, 10.0, 1.0))
+    # Measured over seeds 0-4 (solution: churners weighted by the cost ratio, 10): 0.321-0.371; balanced
+    # weights (19) 0.361-0.382; unweighted 0.469-0.487 (0.337-0.365 at a threshold chosen on validation);
+    # inverted weights 0.496; churners weighted 1,000 times 0.90-0.95.
+    v.at_most("test cost per customer at 0.5", cost_per_case(y_test, p, 0.5, 10.0, 1.0), EX.target("test cost"),
+              _cost_hint(recall, float(flagged.mean())))
+    auc, base_auc = roc_auc_score(y_test, p), roc_auc_score(y_test, base_test)
+    v.metric("test ROC AUC", auc)
+    v.metric("unweighted network: test ROC AUC", base_auc)
+    # Measured over seeds 0-4: the solution's AUC minus the unweighted network's +0.0065 to +0.0109 (balanced
+    # weights +0.007 to +0.015; inverted weights -0.022 to -0.034).
+    v.at_least("test ROC AUC minus the unweighted network's", auc - base_auc, -EX.target("AUC margin"),
+               "weighting mostly shifts the scores up, so the ranking (and the ROC AUC) should hardly move; this one got "
+               "worse -- extreme weights, or rows left out, cost the network what it could learn from them")

@@ -1,0 +1,54 @@
+"""What the graders of lesson 5.1 (MLPs for classification and regression) share.
+
+The graders own the harness: they call the student's functions, train every network themselves with
+the optimizer and loss the student compiled (on ``tf.data`` pipelines, early stopping on the
+validation loss), and score the test split themselves. The student's functions see training and
+validation data only.
+
+Here: the prepared data sets, the training protocol, and :func:`mlp`, the builder of the networks
+the graders and their wrong answers compare with.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from coursekit.grading import prepared
+from coursekit.training import fast_compile, fast_fit
+
+
+def churn_data():
+    return prepared("churn")
+
+
+def digits_data():
+    return prepared("digits")
+
+
+def housing_data():
+    return prepared("housing")
+
+
+def train(model, X_train, y_train, X_val, y_val, *, seed, epochs, batch_size, patience):
+    """The rubric's training protocol: the student's optimizer and loss, fast pipelines."""
+    fast_compile(model)
+    return fast_fit(model, X_train, y_train, X_val, y_val, epochs=epochs, batch_size=batch_size,
+                    patience=patience, seed=seed)
+
+
+def train_or_fail(v, name, model, *args, **kwargs) -> bool:
+    try:
+        train(model, *args, **kwargs)
+        return True
+    except Exception as exc:  # noqa: BLE001 -- a model that cannot train on the task fails the check
+        text = " ".join(str(exc).split())[:160]
+        return v.check(f"{name} trains", False, f"{type(exc).__name__}: {text}", "training runs",
+                       "the output layer and the loss must match the targets' format")
+
+
+def mlp(n_features, hidden, out_units=1, out_act="sigmoid", act="relu", loss="binary_crossentropy", init="glorot_uniform"):
+    layers = [keras.Input(shape=(n_features,))]
+    layers += [keras.layers.Dense(w, activation=act, kernel_initializer=init) for w in hidden]
+    model = keras.Sequential(layers + [keras.layers.Dense(out_units, activation=out_act)])
+    model.compile(keras.optimizers.Adam(1e-3), loss)
+    return model

@@ -1,0 +1,707 @@
+"""The sandbox a submission is graded in: ``course check``, ``course grade`` and ``pytest --grade``.
+
+A submission is data. :func:`collect` copies the exercise files of a course copy (nothing else)
+into a fresh folder; every exercise is then graded in a process of its own by
+:func:`coursekit.grading.grade_file`, with the graders, the toolkit, the data and the libraries of
+this installation. On Linux each exercise process
+
+- is forked from this process after it imported TensorFlow, Keras, scikit-learn, the data and the
+  exercise's grader (imports only, no TensorFlow op has run: a fork then costs a fraction of a second
+  instead of a TensorFlow start-up), or started as ``python -I -m coursekit.grading.sandbox`` from a
+  process that has used TensorFlow;
+- runs in a session of its own (``setsid``), in an empty working folder, with limits: CPU seconds,
+  file size and, for a user other than root, processes (``setrlimit``); it dies with the grader
+  (parent-death signal);
+- is watched: its memory (all its processes together) and its number of processes are read from
+  ``/proc`` every 0.1 s, and it is stopped at the first limit, at its time limit, or when it ends;
+  then every process it started is killed, including ones that left its session (the grader is a
+  child subreaper, so they become its children);
+- prints into a log of its own, shown to the instructor only marked as the student's output;
+- hands back its verdict on a pipe, with a token the grader chose for it, read only after the
+  process and everything it started are gone.
+
+The course files the grading relies on are hashed before the first exercise and after each one;
+a change is put back at once, voids the exercises that were running, and is reported as tampering.
+What a submission can still do, and what holds on macOS and Windows, is in
+``docs/lesson-contract.md`` ("The sandbox and its threat model").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import catalog
+from ..system import kill_tree
+
+LINUX = sys.platform.startswith("linux")
+NOT_ATTEMPTED = "not attempted"
+TAMPERED = "tampered"
+POLL = 0.1  # seconds between two looks at a running exercise's processes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one exercise's processes may use together."""
+
+    memory_mb: int = 1536
+    processes: int = 64  # processes (the watch stops the exercise above it)
+    tasks: int = 512  # processes and threads (a hard bound: pids cgroup, or RLIMIT_NPROC for a user but root)
+    file_mb: int = 256
+
+
+# --------------------------------------------------------------------------- a submission is data
+
+
+def collect(root: Path, ids: list[str], kind: str, dest: Path) -> dict[str, Path]:
+    """Copy the ``kind`` ("exercise" or "solution") files of ``ids`` from the course copy ``root``
+    into ``dest`` (same lesson folders); nothing else of ``root`` is read. Returns id -> copy for the
+    files that exist. A file that is not a regular file (a link, a folder) is not collected."""
+    found = {}
+    for ex_id in ids:
+        src = catalog.exercise_file(ex_id, kind, root)
+        if src.is_symlink() or not src.is_file():
+            continue
+        target = dest / src.parent.name / src.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        found[ex_id] = target
+    return found
+
+
+# --------------------------------------------------------------------------- the course's files, watched
+
+
+def _watched_roots() -> list[Path]:
+    roots = [catalog.REPO / "coursekit", catalog.REPO / "data", catalog.REPO / "tests", catalog.REPO / "pyproject.toml"]
+    roots += [catalog.lesson_dir(lesson_id) for lesson_id in catalog.LESSONS]
+    return roots
+
+
+def _site_folders() -> list[Path]:
+    """Where a new ``.pth`` or ``sitecustomize.py`` would change every later Python start."""
+    import site
+
+    folders = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    user = getattr(site, "getusersitepackages", lambda: None)()
+    return [Path(f) for f in folders + ([user] if user else [])]
+
+
+def _raw_data_files() -> list[Path]:
+    from data import guard
+
+    files = []
+    for folder in guard._data_folders():
+        for name in ("modeldata/wa_churn.csv", "modeldata/ames.csv", "digits.csv.gz"):
+            path = Path(folder) / name
+            if path.is_file():
+                files.append(path)
+    return files
+
+
+GENERATED_FOLDERS = {".git", ".course", "grades", "artifacts", "build", "dist", ".pytest_cache"}
+GENERATED_SUFFIXES = {".keras", ".h5", ".db", ".pkl", ".joblib"}
+
+
+def _skip(path: Path) -> bool:
+    """Not watched: what runs generate (as .gitignore lists it) and a student's own exercise files."""
+    parts = set(path.parts)
+    if parts & GENERATED_FOLDERS or ("figures" in parts and "latest" in parts) or path.suffix in GENERATED_SUFFIXES:
+        return True
+    if any(part.endswith(".egg-info") or part.startswith(".venv") for part in path.parts):
+        return True
+    return path.name.endswith("_exercise.py") and catalog.FILE_NAME.match(path.name) is not None
+
+
+class CourseFiles:
+    """A snapshot of the files the grading relies on; :meth:`restore` puts back whatever changed.
+
+    Watched: the toolkit and graders (``coursekit/``), ``data/``, ``tests/``, the lesson folders
+    (except the exercise files, which are a student's own in their copy, and ``figures/latest/``), the
+    raw data the loaders read, and the site folders (new ``.pth``, ``sitecustomize``,
+    ``usercustomize``). Bytecode caches are restored and cleaned silently: Python writes them itself."""
+
+    def __init__(self):
+        self.files: dict[Path, bytes] = {}
+        for root in _watched_roots():
+            for path in ([root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())):
+                if not _skip(path):
+                    self.files[path] = path.read_bytes()
+        for path in _raw_data_files():
+            self.files[path] = path.read_bytes()
+        self.digests = {p: hashlib.blake2b(b, digest_size=16).digest() for p, b in self.files.items()}
+        self.site = {f: set(os.listdir(f)) if f.is_dir() else set() for f in _site_folders()}
+
+    def restore(self) -> list[str]:
+        """Put back every changed or removed file, remove new ones; the changes other than bytecode."""
+        changed = []
+        present = set()
+        for root in _watched_roots():
+            for path in ([root] if root.is_file() else [p for p in root.rglob("*") if p.is_file() or p.is_symlink()]):
+                if _skip(path) and not path.is_symlink():
+                    continue
+                present.add(path)
+                if path not in self.files:
+                    if not path.suffix == ".pyc":
+                        changed.append(f"added {self._rel(path)}")
+                    path.unlink(missing_ok=True)
+                elif path.is_symlink() or hashlib.blake2b(path.read_bytes(), digest_size=16).digest() != self.digests[path]:
+                    if path.suffix != ".pyc":
+                        changed.append(f"changed {self._rel(path)}")
+                    self._put_back(path)
+        for path in _raw_data_files():
+            present.add(path)
+            if hashlib.blake2b(path.read_bytes(), digest_size=16).digest() != self.digests.get(path):
+                changed.append(f"changed {path.name} (raw data)")
+                self._put_back(path)
+        for path in set(self.files) - present:
+            if path.suffix != ".pyc":
+                changed.append(f"removed {self._rel(path)}")
+            self._put_back(path)
+        for folder, names in self.site.items():
+            if not folder.is_dir():
+                continue
+            for name in set(os.listdir(folder)) - names:
+                if name.endswith(".pth") or name.split(".")[0] in ("sitecustomize", "usercustomize"):
+                    changed.append(f"added {folder / name}")
+                    _remove(folder / name)
+        return changed
+
+    def _put_back(self, path: Path) -> None:
+        if path.is_symlink() or path.is_dir():
+            _remove(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.files[path])
+
+    @staticmethod
+    def _rel(path: Path) -> str:
+        try:
+            return str(path.relative_to(catalog.REPO))
+        except ValueError:
+            return str(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- processes (Linux: /proc)
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _set_subreaper(on: bool) -> None:
+    """Orphaned descendants become this process's children (so a detached process cannot escape)."""
+    if LINUX:
+        try:
+            _libc().prctl(36, 1 if on else 0, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            pass
+
+
+def _processes() -> dict[int, tuple[int, int, int, int]]:
+    """pid -> (parent pid, session, resident pages, threads) of every process, from /proc."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        rest = text[text.rfind(")") + 2:].split()
+        if rest and rest[0] != "Z":
+            table[int(name)] = (int(rest[1]), int(rest[3]), int(rest[21]), int(rest[17]))
+    return table
+
+
+_PAGE_MB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / 2**20
+
+
+def _memory_mb(pid: int, table: dict) -> float:
+    """A process's proportional share of memory (pages it shares with others counted in part: a forked
+    process is not charged for the TensorFlow it shares with the grader), else its resident size."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return table.get(pid, (0, 0, 0, 0))[2] * _PAGE_MB
+
+
+def _tree(table: dict, root_pid: int, protected: set[int]) -> set[int]:
+    """The exercise's processes: its session, its descendants, and orphans left to us (``protected``:
+    our processes that are not the exercise's: those we had before, the other exercises running)."""
+    me = os.getpid()
+    found = {pid for pid, (ppid, sid, _, _) in table.items()
+             if pid not in protected and (sid == root_pid or ppid == me)}
+    found.add(root_pid)
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _, _, _) in table.items() if ppid in found and pid not in found}
+        found |= more
+        grew = bool(more)
+    return {pid for pid in found if pid in table}
+
+
+def _reap(protected: set[int]) -> None:
+    """Collect the exit status of orphans handed to us that died (no zombies left behind)."""
+    if not LINUX:
+        return
+    me = str(os.getpid())
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in protected:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                rest = f.read().decode(errors="replace").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if rest[0] == "Z" and rest[1] == me:
+            try:
+                os.waitpid(int(name), os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def _pids_cgroup() -> Path | None:
+    """This process's cgroup of the (v1) pids controller, if it can make sub-groups there: a hard bound
+    on the processes of an exercise that holds for root too (RLIMIT_NPROC does not bind root)."""
+    if not LINUX:
+        return None
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, where = line.split(":", 2)
+            if "pids" in controllers.split(","):
+                folder = Path("/sys/fs/cgroup/pids") / where.lstrip("/")
+                return folder if os.access(folder, os.W_OK) and (folder / "cgroup.procs").exists() else None
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _cgroup_members(group: Path | None) -> set[int]:
+    try:
+        return {int(x) for x in (group / "cgroup.procs").read_text().split()} if group else set()
+    except OSError:
+        return set()
+
+
+# --------------------------------------------------------------------------- one exercise process
+
+
+_RUNNING: set[int] = set()  # pids of the exercise processes running now
+
+
+class _Job:
+    def __init__(self, ex_id: str, path: Path, seed: int, timeout: float, limits: Limits, folder: Path, fork: bool,
+                 known: set[int]):
+        self.ex_id, self.path, self.limits, self.known = ex_id, path, limits, known
+        self.folder = folder
+        folder.mkdir(parents=True)
+        (folder / "work").mkdir()
+        self.log = folder / "output.log"
+        self.token = secrets.token_hex(16)
+        self.deadline = time.monotonic() + timeout
+        self.start = time.perf_counter()
+        self.peak_mb, self.stopped, self.received = 0.0, "", b""
+        self.suspect: list[str] = []
+        self.timeout = timeout
+        self.group = None
+        parent = _pids_cgroup()
+        if parent is not None:
+            try:
+                self.group = parent / f"{folder.parent.name}-{folder.name}"
+                self.group.mkdir()
+                (self.group / "pids.max").write_text(str(limits.tasks))
+            except OSError:
+                self.group = None
+        spec = {"id": ex_id, "path": str(path), "seed": seed, "token": self.token, "log": str(self.log),
+                "work": str(folder / "work"), "cpu": int(2 * timeout + 30), "file_mb": limits.file_mb,
+                "tasks": limits.tasks, "group": str(self.group) if self.group else None}
+        read, write = os.pipe()
+        self.proc = None
+        if fork:
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.close(read)
+                _child(spec, write)  # never returns
+        else:
+            self.proc = subprocess.Popen([sys.executable, "-I", "-m", "coursekit.grading.sandbox", str(write)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         pass_fds=(write,), start_new_session=True, cwd=folder / "work")
+            self.proc.stdin.write(json.dumps(spec).encode())
+            self.proc.stdin.close()
+            self.pid = self.proc.pid
+        _RUNNING.add(self.pid)
+        os.close(write)
+        os.set_blocking(read, False)
+        self.read_fd = read
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.read_fd, 65536)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            self.received += chunk
+
+    def poll(self):
+        """None while running, else (exit code or -signal, rusage or None)."""
+        self._drain()
+        if LINUX:
+            done, status, usage = os.wait4(self.pid, os.WNOHANG)
+            if done:
+                if self.proc is not None:
+                    self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return os.waitstatus_to_exitcode(status), usage
+        else:
+            code = self.proc.poll()
+            if code is not None:
+                return code, None
+        if time.monotonic() > self.deadline:
+            self.stopped = f"stopped after {self.timeout:.0f} s (the time limit)"
+        elif LINUX:
+            table = _processes()
+            tree = _tree(table, self.pid, self.others()) | (_cgroup_members(self.group) & set(table))
+            if len(tree) > self.limits.processes:
+                self.stopped = f"started more than {self.limits.processes} processes (the limit of one exercise)"
+            else:
+                memory = sum(_memory_mb(pid, table) for pid in tree)
+                self.peak_mb = max(self.peak_mb, memory)
+                if memory > self.limits.memory_mb:
+                    self.stopped = f"used more than {self.limits.memory_mb} MB of memory (the limit of one exercise)"
+        if self.stopped:
+            self.kill()
+            return self.poll_after_kill()
+        return None
+
+    def poll_after_kill(self):
+        if LINUX:
+            _, status, usage = os.wait4(self.pid, 0)
+            if self.proc is not None:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+            return os.waitstatus_to_exitcode(status), usage
+        return self.proc.wait(), None
+
+    def others(self) -> set[int]:
+        return self.known | {pid for pid in _RUNNING if pid != self.pid}
+
+    def kill(self) -> int:
+        """Kill the exercise process and everything it started; returns how many others were killed.
+        (Its own exit status stays for wait4; a fork bomb is killed faster than it can fork.)"""
+        if not LINUX:
+            kill_tree(self.pid)
+            return 0
+        killed = set()
+        for _ in range(500):
+            table = _processes()
+            tree = _tree(table, self.pid, self.others()) | (_cgroup_members(self.group) & set(table))
+            if not tree:
+                break
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.005)
+            _reap(self.others() | {self.pid})
+        return len(killed - {self.pid})
+
+    def verdict(self, code, usage) -> dict:
+        _RUNNING.discard(self.pid)
+        leftovers = self.kill() if LINUX else 0
+        if self.group is not None:
+            try:
+                self.group.rmdir()
+            except OSError:
+                pass
+        self._drain()
+        os.close(self.read_fd)
+        wall = round(time.perf_counter() - self.start, 1)
+        result = {"id": self.ex_id, "status": "crashed", "points": 0.0, "max_points": None, "metrics": {},
+                  "checks": [], "message": "", "wall_seconds": wall}
+        messages = []
+        for line in self.received.decode(errors="replace").splitlines():
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and message.get("token") == self.token:
+                messages.append(message.get("verdict"))
+        if usage is not None:
+            self.peak_mb = max(self.peak_mb, usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 1024))
+        if self.stopped:
+            result.update(status="timeout" if "time limit" in self.stopped else "error", message=self.stopped)
+        elif len(messages) == 1 and isinstance(messages[0], dict) and code == 0:
+            for key in ("status", "points", "max_points", "metrics", "checks", "message", "run_seconds"):
+                if key in messages[0]:
+                    result[key] = messages[0][key]
+        else:
+            result["message"] = _crash_message(code, len(messages))
+        result["peak_rss_mb"] = round(self.peak_mb) if self.peak_mb else None
+        if leftovers:
+            result["processes_killed"] = leftovers
+        output = self.log.read_text(errors="replace") if self.log.exists() else ""
+        result["student_output"] = "\n".join(output.splitlines()[-20:])
+        return result
+
+
+def _crash_message(code, n_messages: int) -> str:
+    if n_messages > 1:
+        return "the exercise process sent more than one verdict: its result channel was written by its code"
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        extra = {"SIGXCPU": ": it used up its CPU seconds", "SIGXFSZ": ": it wrote a file over the size limit"}
+        return f"the exercise process was killed by {name}{extra.get(name, '')}"
+    if code == 0:
+        return "the exercise process ended before the rubric finished (os._exit or sys.exit in the exercise's code)"
+    return f"the exercise process crashed (exit code {code})"
+
+
+def _child(spec: dict, result_fd: int) -> None:
+    """In the exercise process: isolate, grade, send the verdict, exit. Never returns."""
+    code = 3
+    try:
+        _isolate(spec)
+        from . import grade_file
+
+        verdict = grade_file(spec["id"], Path(spec["path"]), spec["seed"])
+        payload = (json.dumps({"token": spec["token"], "verdict": verdict}, default=str) + "\n").encode()
+        while payload:
+            payload = payload[os.write(result_fd, payload):]
+        code = 0
+    except BaseException:  # noqa: BLE001 -- whatever happens, the parent reads the exit code
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _isolate(spec: dict) -> None:
+    """Session, parent-death signal, limits, empty working folder, output into the log."""
+    if spec.get("group"):
+        with open(Path(spec["group"]) / "cgroup.procs", "w") as f:  # before anything else: all it starts stays in
+            f.write(str(os.getpid()))
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()
+        except OSError:
+            pass  # already a session leader (started with start_new_session)
+    if LINUX:
+        try:
+            _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the grader
+        except (OSError, AttributeError):
+            pass
+    try:
+        import resource
+    except ImportError:
+        resource = None
+    if resource is not None:
+        resource.setrlimit(resource.RLIMIT_CPU, (spec["cpu"], spec["cpu"] + 5))
+        size = spec["file_mb"] * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if LINUX and os.geteuid() != 0:  # root ignores RLIMIT_NPROC; the /proc watch bounds it there
+            tasks = _user_tasks() + spec["tasks"]
+            resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
+    fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = sys.stdout
+    os.chdir(spec["work"])
+    os.environ["TMPDIR"] = spec["work"]
+    tempfile.tempdir = spec["work"]
+
+
+def _user_tasks() -> int:
+    uid, count = os.getuid(), 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{name}/task"))
+            except OSError:
+                continue
+    return count
+
+
+# --------------------------------------------------------------------------- grading a submission
+
+
+_PRELOADED = False  # True once preload() imported TensorFlow in this process (and no op has run since)
+
+
+def can_fork() -> bool:
+    """Fork only from a process whose TensorFlow was imported by preload() and never used: a process
+    that has run TensorFlow ops holds thread pools a forked child cannot use (pytest, a notebook)."""
+    if not (LINUX and hasattr(os, "fork")):
+        return False
+    return _PRELOADED or "tensorflow" not in sys.modules
+
+
+def preload(ids: list[str]) -> None:
+    """Import what the exercise processes need, once, before forking (imports only: no TF op runs)."""
+    global _PRELOADED
+    if "tensorflow" in sys.modules and not _PRELOADED:
+        return
+    import coursekit  # noqa: F401  (sets TensorFlow's quiet environment first)
+    import keras  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import data  # noqa: F401
+
+    from ..graders import grader
+
+    for ex_id in ids:
+        grader(ex_id)  # a grader file changed later by a submission is never imported by a forked child
+    _PRELOADED = True
+
+
+def _untouched(path: Path, ex_id: str) -> bool:
+    return catalog.untouched(path, ex_id)
+
+
+def _clean_stale_folders() -> None:
+    """Remove the folders of gradings whose process is gone (a grader killed with SIGKILL)."""
+    for folder in Path(tempfile.gettempdir()).glob("course-grade-*-*"):
+        try:
+            pid = int(folder.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: float = 120.0, jobs: int = 2,
+                     solutions: bool = False, limits: Limits = Limits(), progress=None) -> list[dict]:
+    """Grade ``ids`` of the course copy ``root`` (its exercise files, or with ``solutions`` its
+    reference solutions), each in the sandbox, at most ``jobs`` at once; verdict dicts in ``ids``
+    order. Never raises for anything a submission does."""
+    root = Path(root).resolve()
+    kind = "solution" if solutions else "exercise"
+    _clean_stale_folders()
+    tmp = Path(tempfile.mkdtemp(prefix=f"course-grade-{os.getpid()}-"))
+    previous = {}
+    if sys.platform != "win32":
+        def stop(signum, _frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    running: list[_Job] = []
+    known: set[int] = set()
+    try:
+        files = collect(root, ids, kind, tmp / "submission")
+        done: dict[str, dict] = {}
+        pending = []
+        for ex_id in ids:
+            path = files.get(ex_id)
+            base = {"id": ex_id, "file": str(catalog.exercise_file(ex_id, kind, root)), "points": 0.0,
+                    "max_points": None, "metrics": {}, "checks": [], "message": "", "wall_seconds": 0.0}
+            if path is None:
+                done[ex_id] = {**base, "status": "missing", "message": f"no file {base['file']}"}
+            elif not solutions and _untouched(path, ex_id):
+                done[ex_id] = {**base, "status": NOT_ATTEMPTED, "message": "every function of the exercise is still a TODO"}
+            else:
+                pending.append(ex_id)
+        for ex_id in ids:
+            if ex_id in done and progress:
+                progress(done[ex_id])
+        if not pending:
+            return [done[i] for i in ids]
+        fork = can_fork()
+        if fork:
+            preload(pending)
+        course = CourseFiles()
+        _set_subreaper(True)
+        known = set(_processes()) if LINUX else set()
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                ex_id = pending.pop(0)
+                running.append(_Job(ex_id, files[ex_id], seed, timeout, limits, tmp / f"job-{ex_id}", fork, known))
+            still = []
+            for job in running:
+                polled = job.poll()
+                if polled is None:
+                    still.append(job)
+                    continue
+                result = job.verdict(*polled)
+                result["file"] = str(catalog.exercise_file(job.ex_id, kind, root))
+                changes = course.restore()
+                if changes:
+                    for other in running:
+                        other.suspect += changes
+                if job.suspect:
+                    result.update(status=TAMPERED, points=0.0, message=(
+                        "the course's files changed while this exercise was graded, so its grading is void; "
+                        "they were put back: " + "; ".join(dict.fromkeys(job.suspect))))
+                done[job.ex_id] = result
+                if progress:
+                    progress(result)
+            running = still
+            if running:
+                time.sleep(POLL)
+        return [done[i] for i in ids]
+    finally:
+        for job in running:
+            job.kill()
+            try:
+                job.poll_after_kill()
+            except ChildProcessError:
+                pass
+            _RUNNING.discard(job.pid)
+        _set_subreaper(False)
+        _reap(known)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _spawned_main() -> None:
+    """``python -I -m coursekit.grading.sandbox FD`` with the job's spec on stdin (no fork available)."""
+    result_fd = int(sys.argv[1])
+    spec = json.loads(sys.stdin.read())
+    _child(spec, result_fd)
+
+
+if __name__ == "__main__":
+    _spawned_main()

@@ -1,0 +1,41 @@
+"""Wrong answers to exercise 5.2.1: each plausible mistake must fail the check aimed at it, and that
+check's hint must name the mistake (the grader: ``coursekit/graders/ex_5_2_1.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coursekit.graders.ex_5_2_1 import EX
+from coursekit.grading import assert_fails
+
+
+def _range_test_linear(model, train, lr_min, lr_max, steps, batch_size):
+    rates = np.linspace(lr_min, lr_max, steps)
+    losses = []
+    for rate in rates:
+        model.optimizer.learning_rate.assign(rate)
+        losses.append(float(model.train_on_batch(train.X_train[:batch_size], train.y_train[:batch_size])))
+    return rates, np.asarray(losses)
+
+
+def _range_test_without_training(model, train, lr_min, lr_max, steps, batch_size):
+    rates = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
+    losses = [float(model.evaluate(train.X_train[:batch_size], train.y_train[:batch_size], verbose=0)) for _ in rates]
+    return rates, np.asarray(losses)
+
+
+def test_5_2_1_rejects_a_linear_range_and_a_range_test_that_does_not_train(reference, seed):
+    ref = reference("5.2.1")
+    assert_fails(EX.grade(ref.replaced(lr_range_test=_range_test_linear), seed, only=["range test"]),
+           "rates grow geometrically from lr_min to lr_max", "linear")
+    verdict = EX.grade(ref.replaced(lr_range_test=_range_test_without_training), seed, only=["range test"])
+    assert_fails(verdict, "the model made one update per step", "trains")
+    assert_fails(verdict, "the loss falls, then blows up at the largest rates", "do not reset")
+
+
+def test_5_2_1_rejects_the_default_rate_and_small_batches(reference, seed):
+    ref = reference("5.2.1")
+    default = ref.replaced(choose_settings=lambda train: {"learning_rate": 0.01, "batch_size": 256})  # 0.54-0.63
+    assert_fails(EX.grade(default, seed, only=["settings under the budget"]), "validation loss", "few updates")
+    small = ref.replaced(choose_settings=lambda train: {"learning_rate": 0.1, "batch_size": 32})
+    assert_fails(EX.grade(small, seed, only=["settings under the budget"]), "batch size within the budget", "at least 256")

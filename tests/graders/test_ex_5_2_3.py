@@ -1,0 +1,57 @@
+"""Wrong answers to exercise 5.2.3: each plausible mistake must fail the check aimed at it, and that
+check's hint must name the mistake (the grader: ``coursekit/graders/ex_5_2_3.py``)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from coursekit.graders.ex_5_2_3 import EX
+from coursekit.grading import assert_fails, dense_layers
+
+
+class _WeightNorms(keras.callbacks.Callback):
+    def __init__(self, X, y):
+        super().__init__()
+        self.norms = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.norms.append([float(np.linalg.norm(layer.kernel.numpy())) for layer in dense_layers(self.model)])
+
+
+class _AllVariables(keras.callbacks.Callback):
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y, self.norms = tf.constant(X), tf.reshape(tf.constant(y, tf.float32), (-1, 1)), []
+
+    def on_epoch_end(self, epoch, logs=None):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.binary_crossentropy(self.y, self.model(self.X)))
+        self.norms.append([float(tf.norm(g)) for g in tape.gradient(loss, self.model.trainable_variables)])
+
+
+def test_5_2_3_rejects_weight_norms_and_bias_gradients(reference, seed):
+    ref = reference("5.2.3")
+    assert_fails(EX.grade(ref.replaced(gradient_norm_logger=_WeightNorms), seed, only=["the gradient-norm logger"]),
+           "last row equals the rubric's gradient norms (relative difference)", "not the norm of the kernel")
+    assert_fails(EX.grade(ref.replaced(gradient_norm_logger=_AllVariables), seed, only=["the gradient-norm logger"]),
+           "one norm per Dense kernel", "biases")
+
+
+def _sigmoid_stack(n_features, init="glorot_uniform", act="sigmoid"):
+    layers = [keras.Input(shape=(n_features,))] + [keras.layers.Dense(32, activation=act, kernel_initializer=init)
+                                                   for _ in range(10)]
+    model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    return model
+
+
+def test_5_2_3_rejects_a_better_initialisation_alone_and_swapping_the_sigmoids(reference, seed):
+    ref = reference("5.2.3")
+    glorot = ref.replaced(build_fixed=_sigmoid_stack)  # measured: first/last ratio 5e-6-2e-5
+    assert_fails(EX.grade(glorot, seed, only=["the fix keeps the architecture", "the fix trains"]),
+           "first/last gradient ratio", "initialisation alone")
+    relu = ref.replaced(build_fixed=lambda n: _sigmoid_stack(n, "he_normal", "relu"))
+    assert_fails(EX.grade(relu, seed, only=["the fix keeps the architecture"]), "every hidden layer is followed by a sigmoid",
+           "keeps the sigmoids")

@@ -1,0 +1,52 @@
+"""Wrong answers of exercise 5.3.2 (dropout and Monte Carlo dropout).
+
+Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
+A wrong answer runs only the parts it concerns; the grader's own baselines are cached per seed and
+process."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from coursekit.graders.ex_5_3_2 import EX
+from coursekit.grading import assert_fails
+
+
+def _dropout_net(n_features, mean_target, *, forced=False, after_output=False) -> keras.Model:
+    inputs = keras.Input(shape=(n_features,))
+    x = keras.layers.Dense(128, activation="relu")(inputs)
+    x = keras.layers.Dropout(0.3)(x, training=True) if forced else keras.layers.Dropout(0.3)(x)
+    out = keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(mean_target))(x)
+    if after_output:
+        out = keras.layers.Dropout(0.2)(out)
+    model = keras.Model(inputs, out)
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    return model
+
+
+def test_5_3_2_rejects_dropout_forced_on_at_inference_and_after_the_output(reference, seed):
+    ref = reference("5.3.2")
+    forced = ref.replaced(build_dropout_network=lambda n, m: _dropout_net(n, m, forced=True))
+    assert_fails(EX.grade(forced, seed, only=["the network"]), "predictions are deterministic at inference",
+                 "training=true")
+    after = ref.replaced(build_dropout_network=lambda n, m: _dropout_net(n, m, after_output=True))
+    assert_fails(EX.grade(after, seed, only=["the network"]), "no Dropout after the output", "after the output")
+
+
+def _mc_at_inference(model, X, n_samples):
+    draws = np.stack([np.asarray(model(X)).ravel() for _ in range(n_samples)])
+    return draws.mean(axis=0), draws.std(axis=0)
+
+
+def _mc_wrong_axis(model, X, n_samples):
+    draws = np.stack([np.asarray(model(X, training=True)).ravel() for _ in range(n_samples)])
+    return draws.mean(axis=1), draws.std(axis=1)
+
+
+def test_5_3_2_rejects_monte_carlo_at_inference_and_over_the_wrong_axis(reference, seed):
+    ref = reference("5.3.2")
+    verdict = EX.grade(ref.replaced(mc_dropout_predict=_mc_at_inference), seed, only=["Monte Carlo dropout"])
+    assert_fails(verdict, "mean spread vs the rubric's estimate (relative difference)", "training=true")
+    verdict = EX.grade(ref.replaced(mc_dropout_predict=_mc_wrong_axis), seed, only=["Monte Carlo dropout"])
+    assert_fails(verdict, "one mean and one spread per row", "samples axis")

@@ -1,0 +1,58 @@
+"""Wrong answers of exercise 5.3.3 (input scaling and batch normalization).
+
+Each plausible mistake must fail the check aimed at it, and that check's hint must name the mistake.
+A wrong answer runs only the parts it concerns; the grader's own baselines are cached per seed and
+process."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coursekit.graders.ex_5_3_3 import EX
+from coursekit.grading import assert_fails
+
+
+def _scale_by_own_rows(X_train):
+    def scale(X):
+        X = np.asarray(X, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    return scale
+
+
+def test_5_3_3_rejects_scaling_by_the_rows_given_and_one_factor_for_all(reference, seed):
+    ref = reference("5.3.3")
+    verdict = EX.grade(ref.replaced(fit_scaler=_scale_by_own_rows), seed, only=["input scaling"])
+    assert_fails(verdict, "a row is scaled the same alone or with others", "rows it is given")
+    one_factor = ref.replaced(fit_scaler=lambda X_train: (lambda X, s=float(np.std(X_train)): np.asarray(X) / s))
+    verdict = EX.grade(one_factor, seed, only=["input scaling"])
+    assert_fails(verdict, "largest / smallest column spread of the scaled training rows", "one factor")
+    assert_fails(verdict, "test_auc, scaled inputs", "its own scale")
+
+
+def _bn_variant(*, batch_stats_at_inference=False, momentum_reversed=False, epsilon_outside=False):
+    def batchnorm(x, state, training, momentum, epsilon):
+        new_state = dict(state)
+        if training or batch_stats_at_inference:
+            mean, variance = x.mean(axis=0), x.var(axis=0)
+        else:
+            mean, variance = state["moving_mean"], state["moving_variance"]
+        if training:
+            keep = 1 - momentum if momentum_reversed else momentum
+            new_state["moving_mean"] = keep * state["moving_mean"] + (1 - keep) * mean
+            new_state["moving_variance"] = keep * state["moving_variance"] + (1 - keep) * variance
+        scale = np.sqrt(variance) + epsilon if epsilon_outside else np.sqrt(variance + epsilon)
+        return state["gamma"] * (x - mean) / scale + state["beta"], new_state
+    return batchnorm
+
+
+def test_5_3_3_rejects_batch_statistics_at_inference_a_reversed_momentum_and_epsilon_outside_the_root(reference, seed):
+    ref = reference("5.3.3")
+    only = ["BatchNormalization by hand"]
+    verdict = EX.grade(ref.replaced(batchnorm=_bn_variant(batch_stats_at_inference=True)), seed, only=only)
+    assert_fails(verdict, "inference-mode outputs", "moving statistics")
+    assert not {"training-mode outputs", "moving statistics after a training call"} & set(verdict.failed_names()), verdict.report()
+    verdict = EX.grade(ref.replaced(batchnorm=_bn_variant(momentum_reversed=True)), seed, only=only)
+    assert_fails(verdict, "moving statistics after a training call", "weight of the past")
+    verdict = EX.grade(ref.replaced(batchnorm=_bn_variant(epsilon_outside=True)), seed, only=only)
+    assert_fails(verdict, "training-mode outputs", "inside the square root")

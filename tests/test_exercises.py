@@ -1,0 +1,16 @@
+"""Every exercise graded through the one verdict function: the reference solutions (or, with
+``--grade``, this copy's exercise files) must be graded correct at the session's seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from coursekit import catalog
+
+
+@pytest.mark.parametrize("ex_id", [pytest.param(i, marks=pytest.mark.exercise(i), id=i) for i in catalog.exercises()])
+def test_exercise(ex_id, graded_file, record_result):
+    result = record_result(graded_file(ex_id))
+    failed = [f"FAIL {c['name']}: measured {c['measured']}, expected {c['expected']}. Hint: {c['hint']}"
+              for c in result.get("checks", []) if not c["ok"]]
+    assert result["status"] == "correct", "\n".join([f"{ex_id}: {result['status']} {result.get('message', '')}", *failed])
