@@ -179,7 +179,7 @@ def cmd_check(args) -> int:
         return 0
     if status == grader.NOT_ATTEMPTED:
         print(f"\n{ex_id} NOT ATTEMPTED: write the TODOs of {path.name}; `course hint {ex_id}` helps.")
-    elif status in ("crashed", "error", "timeout") and not verdict.get("checks"):
+    elif status in ("crashed", "error", "timeout", "tampered") and not verdict.get("checks") or status == "tampered":
         print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}")
     else:
         message = f" -- {verdict['message']}" if verdict.get("message") else ""

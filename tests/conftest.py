@@ -140,7 +140,10 @@ def graded_file(request, seed):
             return grade_submission([ex_id], root=catalog.REPO, seed=seed,
                                     timeout=request.config.getoption("--exercise-timeout"))[0]
         from coursekit.grading import grade_file
+        from coursekit.system import peak_rss_mb
 
-        return grade_file(ex_id, catalog.exercise_file(ex_id, "solution"), seed)
+        result = grade_file(ex_id, catalog.exercise_file(ex_id, "solution"), seed)
+        result["peak_rss_mb"] = peak_rss_mb()  # of this worker so far (the exercise's own with --grade)
+        return result
 
     return grade

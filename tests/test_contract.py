@@ -19,7 +19,6 @@ import pytest
 from coursekit import catalog
 from coursekit.graders import grader
 from coursekit.grading import NOT_ATTEMPTED, Exercise
-from coursekit import catalog
 
 LESSON_DIRS = [catalog.REPO / lesson.folder for lesson in catalog.LESSONS.values()]
 EXERCISES = catalog.exercises()
@@ -70,7 +69,7 @@ def test_every_exercise_has_a_solution_and_vice_versa():
     assert not problems, "; ".join(problems)
 
 
-# --------------------------------------------------------------------------- v2 exercises
+# --------------------------------------------------------------------------- exercises
 
 
 def _squash(text: str) -> str:

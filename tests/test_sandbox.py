@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from coursekit import catalog
-from coursekit.grading import sandbox
+from coursekit.grading import coursefiles, processes, sandbox
 
 REPO = catalog.REPO
 LINUX = sys.platform.startswith("linux")
-CHEAP = ["5.4.1", "5.4.2", "5.4.3", "5.4.4", "5.4.5", "5.4.6"]  # the exercises that grade in a few seconds
+RUN = str(os.getpid())  # in the sleeps' arguments: this run's processes, not another's
 FAKE = "5.4.9    correct   10/10   -- every exercise correct, 276/276 points"
 
 
@@ -51,7 +51,7 @@ def course_grade(root: Path, out: Path, *args: str, timeout: float = 600) -> tup
 def course_digest() -> str:
     """A hash of the files the grading relies on (what the sandbox watches, bytecode aside)."""
     digest = hashlib.sha256()
-    files = sandbox.CourseFiles().files
+    files = coursefiles.CourseFiles().files
     for path in sorted(files):
         if path.suffix != ".pyc":
             digest.update(str(path).encode() + b"\0" + files[path])
@@ -97,7 +97,7 @@ _sp.run(["sh", "-c", f"echo '# written' >> {_root}/coursekit/{_g}/__init__.py; "
         # a process left running, and one that detaches itself and writes later
         "5.4.2": solution("5.4.2") + f'''
 import os as _os, subprocess as _sp, time as _t
-_sp.Popen(["sleep", "301"])
+_sp.Popen(["sleep", "301.{RUN}"])
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
@@ -142,7 +142,7 @@ def hostile(tmp_path_factory):
     extra["coursekit/__init__.py"] = MARK.format(marks=str(marks), name="coursekit")
     extra[lesson + "/course.pth"] = f"import os; open({str(marks)!r} + '/pth', 'w')\n"
     files = _hostile_files(marks)
-    bounded = sandbox._pids_cgroup() is not None or (LINUX and os.geteuid() != 0)
+    bounded = processes.pids_cgroup() is not None or (LINUX and os.geteuid() != 0)
     if bounded:
         files["5.4.6"] = solution("5.4.6") + FORK_BOMB
     root = student_copy(tmp / "alice", files, extra)
@@ -183,7 +183,7 @@ def test_processes_left_running_are_killed_and_write_nothing_later(hostile):
     assert v["status"] == "correct" and v.get("processes_killed", 0) >= 1, v
     assert "left running were killed" in hostile["proc"].stdout
     assert not (hostile["marks"] / "late.txt").exists(), "a detached process wrote after the grading"
-    assert not processes_with("301"), "a process the submission started outlived its grading"
+    assert not processes_with(f"301.{RUN}"), "a process the submission started outlived its grading"
 
 
 def test_what_a_submission_prints_is_shown_as_the_students(hostile):
@@ -213,18 +213,18 @@ def test_the_grader_cleans_up_when_it_is_stopped(tmp_path):
     """SIGTERM (Ctrl-C, a job scheduler): every process of the exercise is killed and the grading's
     temporary folder removed."""
     root = student_copy(tmp_path / "carol", {"5.4.1": solution("5.4.1") + (
-        "\nimport subprocess as _sp, time as _t\n_sp.Popen(['sleep', '302'])\n_t.sleep(120)\n")})
+        f"\nimport subprocess as _sp, time as _t\n_sp.Popen(['sleep', '302.{RUN}'])\n_t.sleep(120)\n")})
     grader = subprocess.Popen([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--only", "5.4.1",
                                "--out", str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
-    while not processes_with("302") and time.monotonic() < deadline:
+    while not processes_with(f"302.{RUN}") and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert processes_with("302"), "the exercise never started"
+    assert processes_with(f"302.{RUN}"), "the exercise never started"
     grader.send_signal(signal.SIGTERM)
     grader.wait(timeout=60)
     time.sleep(0.5)
-    assert not processes_with("302")
+    assert not processes_with(f"302.{RUN}")
     assert not list(Path(tempfile.gettempdir()).glob(f"course-grade-{grader.pid}-*"))
 
 
@@ -234,7 +234,7 @@ def test_a_full_clone_grades_exactly_as_its_exercise_files_alone(tmp_path):
         pytest.skip("this copy of the course is not a git checkout")
     clone = tmp_path / "dave"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    done = {"5.4.1": solution("5.4.1"), "5.4.3": solution("5.4.3")}
+    done = {"5.4.1": solution("5.4.1"), "5.4.6": solution("5.4.6")}
     for ex_id, text in done.items():
         catalog.exercise_file(ex_id, "exercise", clone).write_text(text)
     (clone / "tests" / "conftest.py").write_text("import pytest\n@pytest.fixture\ndef graded():\n    pass\n")
@@ -245,3 +245,40 @@ def test_a_full_clone_grades_exactly_as_its_exercise_files_alone(tmp_path):
     keys = ("status", "points", "metrics", "checks")
     assert {i: [v[k] for k in keys] for i, v in from_clone.items()} == {i: [v[k] for k in keys] for i, v in alone.items()}
     assert from_clone["5.4.1"]["status"] == "correct" and from_clone["5.4.2"]["status"] == "not attempted"
+
+
+def test_after_the_grader_is_killed_the_next_grading_removes_what_it_left(tmp_path):
+    """SIGKILL cannot be caught: the exercise process dies with the grader (parent-death signal), and
+    the next grading kills what it started (its cgroup) and removes the temporary folder."""
+    if processes.pids_cgroup() is None:
+        pytest.skip("no pids cgroup here: a process the exercise started may outlive a SIGKILLed grader")
+    root = student_copy(tmp_path / "erin", {"5.4.1": solution("5.4.1") + (
+        f"\nimport subprocess as _sp, time as _t\n_sp.Popen(['sleep', '303.{RUN}'])\n_t.sleep(120)\n")})
+    grader = subprocess.Popen([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--only", "5.4.1",
+                               "--out", str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not processes_with(f"303.{RUN}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with(f"303.{RUN}"), "the exercise never started"
+    grader.kill()
+    grader.wait(timeout=60)
+    assert list(Path(tempfile.gettempdir()).glob(f"course-grade-{grader.pid}-*"))  # what SIGKILL leaves
+    sandbox.grade_submission(["5.4.2"], root=root)  # the next grading (an untouched stub: no process)
+    time.sleep(0.3)
+    assert not processes_with(f"303.{RUN}")
+    assert not list(Path(tempfile.gettempdir()).glob(f"course-grade-{grader.pid}-*"))
+
+
+def test_os_exit_in_a_submission_ends_only_its_own_grading(tmp_path):
+    """What `pytest --grade` does for each exercise file, here from a process that has used TensorFlow
+    (so the exercise process is started fresh, the path every platform but Linux takes)."""
+    root = student_copy(tmp_path / "frank", {"5.4.2": solution("5.4.2") + "\nimport os as _os\n_os._exit(0)\n",
+                                             "5.4.6": solution("5.4.6")})
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1.0  # this process has run TensorFlow: no fork
+    assert not sandbox.can_fork()
+    verdicts = sandbox.grade_submission(["5.4.2", "5.4.6"], root=root, timeout=120)
+    assert verdicts[0]["status"] == "crashed" and "os._exit" in verdicts[0]["message"], verdicts[0]
+    assert verdicts[1]["status"] == "correct", verdicts[1]

@@ -1,4 +1,4 @@
-"""Helpers shared by the graders of lesson 5.2: training networks (exercise engine v2).
+"""Helpers shared by the graders of lesson 5.2: training networks.
 
 The graders of this lesson own the harness: they call the student's functions with training and
 validation data only, train every graded network themselves (``coursekit.training.fast_fit``:

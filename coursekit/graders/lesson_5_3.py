@@ -1,4 +1,4 @@
-"""Helpers shared by the graders of lesson 5.3: preventing overfitting (exercise engine v2).
+"""Helpers shared by the graders of lesson 5.3: preventing overfitting.
 
 The graders of this lesson own the harness: they call the student's functions with training and
 validation data only (or with models and data of their own), train every graded network themselves

@@ -15,7 +15,6 @@ Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched),
 from __future__ import annotations
 
 import ast
-import functools
 import importlib.util
 import inspect
 import itertools

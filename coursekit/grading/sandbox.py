@@ -28,7 +28,6 @@ What a submission can still do, and what holds on macOS and Windows, is in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -43,6 +42,9 @@ from pathlib import Path
 
 from .. import catalog
 from ..system import kill_tree
+from .coursefiles import CourseFiles
+from .processes import (cgroup_members, exercise_processes, libc, memory_mb, pids_cgroup, processes, reap,
+                        set_subreaper)
 
 LINUX = sys.platform.startswith("linux")
 NOT_ATTEMPTED = "not attempted"
@@ -79,234 +81,6 @@ def collect(root: Path, ids: list[str], kind: str, dest: Path) -> dict[str, Path
     return found
 
 
-# --------------------------------------------------------------------------- the course's files, watched
-
-
-def _watched_roots() -> list[Path]:
-    roots = [catalog.REPO / "coursekit", catalog.REPO / "data", catalog.REPO / "tests", catalog.REPO / "pyproject.toml"]
-    roots += [catalog.lesson_dir(lesson_id) for lesson_id in catalog.LESSONS]
-    return roots
-
-
-def _site_folders() -> list[Path]:
-    """Where a new ``.pth`` or ``sitecustomize.py`` would change every later Python start."""
-    import site
-
-    folders = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
-    user = getattr(site, "getusersitepackages", lambda: None)()
-    return [Path(f) for f in folders + ([user] if user else [])]
-
-
-def _raw_data_files() -> list[Path]:
-    from data import guard
-
-    files = []
-    for folder in guard._data_folders():
-        for name in ("modeldata/wa_churn.csv", "modeldata/ames.csv", "digits.csv.gz"):
-            path = Path(folder) / name
-            if path.is_file():
-                files.append(path)
-    return files
-
-
-GENERATED_FOLDERS = {".git", ".course", "grades", "artifacts", "build", "dist", ".pytest_cache"}
-GENERATED_SUFFIXES = {".keras", ".h5", ".db", ".pkl", ".joblib"}
-
-
-def _skip(path: Path) -> bool:
-    """Not watched: what runs generate (as .gitignore lists it) and a student's own exercise files."""
-    parts = set(path.parts)
-    if parts & GENERATED_FOLDERS or ("figures" in parts and "latest" in parts) or path.suffix in GENERATED_SUFFIXES:
-        return True
-    if any(part.endswith(".egg-info") or part.startswith(".venv") for part in path.parts):
-        return True
-    return path.name.endswith("_exercise.py") and catalog.FILE_NAME.match(path.name) is not None
-
-
-class CourseFiles:
-    """A snapshot of the files the grading relies on; :meth:`restore` puts back whatever changed.
-
-    Watched: the toolkit and graders (``coursekit/``), ``data/``, ``tests/``, the lesson folders
-    (except the exercise files, which are a student's own in their copy, and ``figures/latest/``), the
-    raw data the loaders read, and the site folders (new ``.pth``, ``sitecustomize``,
-    ``usercustomize``). Bytecode caches are restored and cleaned silently: Python writes them itself."""
-
-    def __init__(self):
-        self.files: dict[Path, bytes] = {}
-        for root in _watched_roots():
-            for path in ([root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())):
-                if not _skip(path):
-                    self.files[path] = path.read_bytes()
-        for path in _raw_data_files():
-            self.files[path] = path.read_bytes()
-        self.digests = {p: hashlib.blake2b(b, digest_size=16).digest() for p, b in self.files.items()}
-        self.site = {f: set(os.listdir(f)) if f.is_dir() else set() for f in _site_folders()}
-
-    def restore(self) -> list[str]:
-        """Put back every changed or removed file, remove new ones; the changes other than bytecode."""
-        changed = []
-        present = set()
-        for root in _watched_roots():
-            for path in ([root] if root.is_file() else [p for p in root.rglob("*") if p.is_file() or p.is_symlink()]):
-                if _skip(path) and not path.is_symlink():
-                    continue
-                present.add(path)
-                if path not in self.files:
-                    if not path.suffix == ".pyc":
-                        changed.append(f"added {self._rel(path)}")
-                    path.unlink(missing_ok=True)
-                elif path.is_symlink() or hashlib.blake2b(path.read_bytes(), digest_size=16).digest() != self.digests[path]:
-                    if path.suffix != ".pyc":
-                        changed.append(f"changed {self._rel(path)}")
-                    self._put_back(path)
-        for path in _raw_data_files():
-            present.add(path)
-            if hashlib.blake2b(path.read_bytes(), digest_size=16).digest() != self.digests.get(path):
-                changed.append(f"changed {path.name} (raw data)")
-                self._put_back(path)
-        for path in set(self.files) - present:
-            if path.suffix != ".pyc":
-                changed.append(f"removed {self._rel(path)}")
-            self._put_back(path)
-        for folder, names in self.site.items():
-            if not folder.is_dir():
-                continue
-            for name in set(os.listdir(folder)) - names:
-                if name.endswith(".pth") or name.split(".")[0] in ("sitecustomize", "usercustomize"):
-                    changed.append(f"added {folder / name}")
-                    _remove(folder / name)
-        return changed
-
-    def _put_back(self, path: Path) -> None:
-        if path.is_symlink() or path.is_dir():
-            _remove(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.files[path])
-
-    @staticmethod
-    def _rel(path: Path) -> str:
-        try:
-            return str(path.relative_to(catalog.REPO))
-        except ValueError:
-            return str(path)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------- processes (Linux: /proc)
-
-
-def _libc():
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _set_subreaper(on: bool) -> None:
-    """Orphaned descendants become this process's children (so a detached process cannot escape)."""
-    if LINUX:
-        try:
-            _libc().prctl(36, 1 if on else 0, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            pass
-
-
-def _processes() -> dict[int, tuple[int, int, int, int]]:
-    """pid -> (parent pid, session, resident pages, threads) of every process, from /proc."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                text = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        rest = text[text.rfind(")") + 2:].split()
-        if rest and rest[0] != "Z":
-            table[int(name)] = (int(rest[1]), int(rest[3]), int(rest[21]), int(rest[17]))
-    return table
-
-
-_PAGE_MB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / 2**20
-
-
-def _memory_mb(pid: int, table: dict) -> float:
-    """A process's proportional share of memory (pages it shares with others counted in part: a forked
-    process is not charged for the TensorFlow it shares with the grader), else its resident size."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return table.get(pid, (0, 0, 0, 0))[2] * _PAGE_MB
-
-
-def _tree(table: dict, root_pid: int, protected: set[int]) -> set[int]:
-    """The exercise's processes: its session, its descendants, and orphans left to us (``protected``:
-    our processes that are not the exercise's: those we had before, the other exercises running)."""
-    me = os.getpid()
-    found = {pid for pid, (ppid, sid, _, _) in table.items()
-             if pid not in protected and (sid == root_pid or ppid == me)}
-    found.add(root_pid)
-    grew = True
-    while grew:
-        more = {pid for pid, (ppid, _, _, _) in table.items() if ppid in found and pid not in found}
-        found |= more
-        grew = bool(more)
-    return {pid for pid in found if pid in table}
-
-
-def _reap(protected: set[int]) -> None:
-    """Collect the exit status of orphans handed to us that died (no zombies left behind)."""
-    if not LINUX:
-        return
-    me = str(os.getpid())
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) in protected:
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                rest = f.read().decode(errors="replace").rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if rest[0] == "Z" and rest[1] == me:
-            try:
-                os.waitpid(int(name), os.WNOHANG)
-            except ChildProcessError:
-                pass
-
-
-def _pids_cgroup() -> Path | None:
-    """This process's cgroup of the (v1) pids controller, if it can make sub-groups there: a hard bound
-    on the processes of an exercise that holds for root too (RLIMIT_NPROC does not bind root)."""
-    if not LINUX:
-        return None
-    try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, where = line.split(":", 2)
-            if "pids" in controllers.split(","):
-                folder = Path("/sys/fs/cgroup/pids") / where.lstrip("/")
-                return folder if os.access(folder, os.W_OK) and (folder / "cgroup.procs").exists() else None
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def _cgroup_members(group: Path | None) -> set[int]:
-    try:
-        return {int(x) for x in (group / "cgroup.procs").read_text().split()} if group else set()
-    except OSError:
-        return set()
-
-
 # --------------------------------------------------------------------------- one exercise process
 
 
@@ -328,7 +102,7 @@ class _Job:
         self.suspect: list[str] = []
         self.timeout = timeout
         self.group = None
-        parent = _pids_cgroup()
+        parent = pids_cgroup()
         if parent is not None:
             try:
                 self.group = parent / f"{folder.parent.name}-{folder.name}"
@@ -384,12 +158,12 @@ class _Job:
         if time.monotonic() > self.deadline:
             self.stopped = f"stopped after {self.timeout:.0f} s (the time limit)"
         elif LINUX:
-            table = _processes()
-            tree = _tree(table, self.pid, self.others()) | (_cgroup_members(self.group) & set(table))
+            table = processes()
+            tree = exercise_processes(table, self.pid, self.others()) | (cgroup_members(self.group) & set(table))
             if len(tree) > self.limits.processes:
                 self.stopped = f"started more than {self.limits.processes} processes (the limit of one exercise)"
             else:
-                memory = sum(_memory_mb(pid, table) for pid in tree)
+                memory = sum(memory_mb(pid, table) for pid in tree)
                 self.peak_mb = max(self.peak_mb, memory)
                 if memory > self.limits.memory_mb:
                     self.stopped = f"used more than {self.limits.memory_mb} MB of memory (the limit of one exercise)"
@@ -417,8 +191,8 @@ class _Job:
             return 0
         killed = set()
         for _ in range(500):
-            table = _processes()
-            tree = _tree(table, self.pid, self.others()) | (_cgroup_members(self.group) & set(table))
+            table = processes()
+            tree = exercise_processes(table, self.pid, self.others()) | (cgroup_members(self.group) & set(table))
             if not tree:
                 break
             for pid in tree:
@@ -428,7 +202,7 @@ class _Job:
                 except ProcessLookupError:
                     pass
             time.sleep(0.005)
-            _reap(self.others() | {self.pid})
+            reap(self.others() | {self.pid})
         return len(killed - {self.pid})
 
     def verdict(self, code, usage) -> dict:
@@ -511,6 +285,9 @@ def _isolate(spec: dict) -> None:
     if spec.get("group"):
         with open(Path(spec["group"]) / "cgroup.procs", "w") as f:  # before anything else: all it starts stays in
             f.write(str(os.getpid()))
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):  # the grader's own handlers stay with the grader
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     if hasattr(os, "setsid"):
         try:
             os.setsid()
@@ -518,7 +295,7 @@ def _isolate(spec: dict) -> None:
             pass  # already a session leader (started with start_new_session)
     if LINUX:
         try:
-            _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the grader
+            libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the grader
         except (OSError, AttributeError):
             pass
     try:
@@ -598,18 +375,33 @@ def _untouched(path: Path, ex_id: str) -> bool:
 
 
 def _clean_stale_folders() -> None:
-    """Remove the folders of gradings whose process is gone (a grader killed with SIGKILL)."""
-    for folder in Path(tempfile.gettempdir()).glob("course-grade-*-*"):
+    """Remove what gradings whose process is gone (a grader killed with SIGKILL) left: their temporary
+    folders, and their cgroups with any process still in them."""
+    group = pids_cgroup()
+    leftovers = list(Path(tempfile.gettempdir()).glob("course-grade-*-*"))
+    leftovers += list(group.glob("course-grade-*-*")) if group is not None else []
+    for folder in leftovers:
         try:
             pid = int(folder.name.split("-")[2])
-        except (IndexError, ValueError):
-            continue
-        try:
             os.kill(pid, 0)
+            continue
+        except (IndexError, ValueError, PermissionError):
+            continue
         except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:
             pass
+        if folder.parent == group:
+            for member in cgroup_members(folder):
+                try:
+                    os.kill(member, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: float = 120.0, jobs: int = 2,
@@ -652,8 +444,9 @@ def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: floa
         if fork:
             preload(pending)
         course = CourseFiles()
-        _set_subreaper(True)
-        known = set(_processes()) if LINUX else set()
+        set_subreaper(True)
+        me = os.getpid()
+        known = {pid for pid, row in processes().items() if row[0] == me} if LINUX else set()  # our own
         while pending or running:
             while pending and len(running) < max(1, jobs):
                 ex_id = pending.pop(0)
@@ -689,8 +482,8 @@ def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: floa
             except ChildProcessError:
                 pass
             _RUNNING.discard(job.pid)
-        _set_subreaper(False)
-        _reap(known)
+        set_subreaper(False)
+        reap(known)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         shutil.rmtree(tmp, ignore_errors=True)
