@@ -31,7 +31,7 @@ import pandas as pd
 import coursekit
 import data
 from coursekit import catalog
-from coursekit.grading import Missing, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo
+from coursekit.grading import Missing, Student, StudentFailure
 from data import churn as schema
 from data import guard
 
@@ -85,17 +85,6 @@ def via_csv(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 def short(text, limit: int = 220) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def calls(student: Student, name: str, *args):
-    """``(True, result)``, or ``(False, "raised ...")`` for an ordinary exception of the student's code
-    (a TODO, a broken rule or tampering ends the part as ``Student.call`` does)."""
-    try:
-        return True, student.call(name, *args)
-    except (Todo, RuleBroken, SolutionUsed, Tampered):
-        raise
-    except StudentFailure as exc:
-        return False, exc.measured
 
 
 # --------------------------------------------------------------------------- the grading's folder and fresh process

@@ -30,7 +30,7 @@ from coursekit.grading import Exercise, Student, is_compiled, is_model
 from coursekit.training import fast_compile
 from data import churn as schema
 
-from .artifacts_5_5_5 import (KIND_NAMES, KINDS, SOUND, attempt_load, build_model, calls, damaged, fresh_process,
+from .artifacts_5_5_5 import (KIND_NAMES, KINDS, SOUND, attempt_load, build_model, damaged, fresh_process,
                               grading_folder, in_other_units, keras_problem, labels, records_of, short, sound_set,
                               student_model, train_features, via_csv, weights_problem)
 
@@ -259,7 +259,7 @@ def _try_loader(student, ctx, v):
     records, tol = records_of("val"), EX.target("reload tolerance")
     artifact_error = getattr(student.module, "ArtifactError", None)
 
-    ok, got = calls(student, "load_artifact", folder / SOUND["keras"])
+    ok, got = student.attempt("load_artifact", folder / SOUND["keras"])
     problems = [] if ok else [f".keras: {got}"]
     loads = [("keras", got)] if ok else []
     for kind, args in (("savedmodel", (str(folder / SOUND["savedmodel"]),)),

@@ -411,6 +411,17 @@ class Student:
                                    "write the function in the exercise file itself")
         return self.invoke(name, fn, *args, **kwargs)
 
+    def attempt(self, name: str, *args, **kwargs):
+        """``(True, result)``, or ``(False, "raised ...")`` for an ordinary exception of the student's
+        function, for checks of what it does on bad input (a TODO, a broken rule or tampering still
+        ends the part, as :meth:`call` does)."""
+        try:
+            return True, self.call(name, *args, **kwargs)
+        except (Todo, RuleBroken, SolutionUsed, Tampered):
+            raise
+        except StudentFailure as exc:
+            return False, exc.measured
+
     def invoke(self, name: str, fn, *args, **kwargs):
         """Run a callable the student's code returned (a function, a callback's method) under the same
         rules as ``call``; ``name`` is how failures refer to it."""
