@@ -1,7 +1,7 @@
 """The one catalog of lessons and exercises, used by the ``course`` command and by the rubric.
 
-Lessons are listed here; exercises are found from their solution files (an exercise exists when it
-has a reference solution the rubric can check). Each exercise's title, goal and "read first"
+Lessons are listed here; exercises are found from their graders (an exercise exists when
+``coursekit/graders/ex_5_N_K.py`` grades it). Each exercise's title, goal and "read first"
 pointer come from its own docstring, so they are written once, beside the task:
 
     \"\"\"Exercise 5.1.1 -- Depth vs width under a parameter budget.
@@ -99,21 +99,42 @@ GRADERS = REPO / "coursekit" / "graders"
 HINTS = REPO / "coursekit" / "hints"
 
 
+def hint_levels(ex_id: str) -> list[str]:
+    """The hint levels of an exercise, from ``coursekit/hints/<id>.md`` (sections headed ``## ...``)."""
+    path = HINTS / f"{ex_id}.md"
+    if not path.is_file():
+        return []
+    levels, current = [], None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            current = [line[3:].strip()]
+            levels.append(current)
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(level).strip() for level in levels]
+
+
 def grader_module(ex_id: str) -> str:
     """The module that grades exercise ``5.N.K``: ``coursekit.graders.ex_5_N_K`` (one per exercise)."""
     parse_id(ex_id)
     return f"coursekit.graders.ex_{ex_id.replace('.', '_')}"
 
 
-def exercises(lesson_id: str | None = None, root: Path = REPO) -> list[str]:
-    """Exercise ids that have a solution file, in course order (one lesson, or all)."""
+def exercises(lesson_id: str | None = None) -> list[str]:
+    """Exercise ids in course order (one lesson, or all): an exercise exists when it has a grader
+    (``coursekit/graders/ex_5_N_K.py``), so the student edition, which has no solutions, lists them too."""
     ids = []
-    for lid in ([lesson_id] if lesson_id else list(LESSONS)):
-        for path in lesson_dir(lid, root).glob("_5_*_solution.py"):
-            match = FILE_NAME.match(path.name)
-            if match:
-                ids.append(f"5.{match.group(1)}.{match.group(2)}")
+    for path in GRADERS.glob("ex_5_*.py"):
+        parts = path.stem.split("_")[1:]
+        ex_id = ".".join(parts)
+        if EXERCISE_ID.match(ex_id) and (lesson_id is None or ex_id.startswith(lesson_id + ".")):
+            ids.append(ex_id)
     return sorted(ids, key=id_key)
+
+
+def has_solutions() -> bool:
+    """False in the student edition (``course edition``), whose solutions stay with the instructor."""
+    return any(lesson_dir(lid).glob("_5_*_solution.py") for lid in LESSONS)
 
 
 def demos(lesson_id: str, root: Path = REPO) -> list[Path]:
@@ -142,6 +163,8 @@ class ExerciseInfo:
 def info(ex_id: str, root: Path = REPO) -> ExerciseInfo:
     """Title, one-line goal and "read first" pointer, from the exercise's docstring."""
     path = exercise_file(ex_id, "solution", REPO)  # the reference text, whatever a student did to theirs
+    if not path.is_file():
+        path = exercise_file(ex_id, "exercise", REPO)  # the student edition has no solutions
     try:
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     except (OSError, SyntaxError):

@@ -7,6 +7,8 @@
     course hint 5.1.1           the next hint for an exercise (idea, then API, then near-code)
     course solution 5.1.1       where the reference solution is (and a note that you opened it)
     course grade                instructors: every exercise, scores, JUnit XML and JSON (coursekit.grader)
+    course grade --class DIR    instructors: a whole class, gradebook and feedback (coursekit.classroom)
+    course edition DIR          instructors: the student edition, without solutions (coursekit.edition)
 
 Grading: every exercise is graded by its grader (``coursekit/graders/``) through
 ``coursekit.grading.grade_file``, in the sandbox (``coursekit.grading.sandbox``).
@@ -20,12 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalog, grader, state
+from . import catalog, edition, grader, state
 from .grading.sandbox import grade_submission
 from .grading.report import print_checks
 
 REPO = catalog.REPO
-HINTS = catalog.HINTS
 
 
 STUDENT_COMMANDS = ("list", "next", "run", "check", "hint", "solution")
@@ -188,19 +189,7 @@ def cmd_check(args) -> int:
     return 1
 
 
-def hint_levels(ex_id: str) -> list[str]:
-    """The hint levels of an exercise, from ``tests/hints/<id>.md`` (sections headed ``## ...``)."""
-    path = HINTS / f"{ex_id}.md"
-    if not path.is_file():
-        return []
-    levels, current = [], None
-    for line in path.read_text().splitlines():
-        if line.startswith("## "):
-            current = [line[3:].strip()]
-            levels.append(current)
-        elif current is not None:
-            current.append(line)
-    return ["\n".join(level).strip() for level in levels]
+hint_levels = catalog.hint_levels
 
 
 def cmd_hint(args) -> int:
@@ -225,6 +214,10 @@ def cmd_hint(args) -> int:
 def cmd_solution(args) -> int:
     ex_id = catalog.require(args.exercise)
     path = catalog.exercise_file(ex_id, "solution")
+    if not path.is_file():
+        print(f"This is the student edition of the course: the reference solution of {ex_id} is with your "
+              f"instructor. `course hint {ex_id}` gives the next hint.")
+        return 0
     state.record_solution_opened(ex_id)
     print(f"The reference solution of {ex_id}: {path}\n"
           "Read it after your own attempt; this is recorded, and an exercise file that imports it is "
@@ -267,13 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     solution.set_defaults(handler=cmd_solution)
 
     grader.add_parser(sub)
+    edition.add_parser(sub)
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command in STUDENT_COMMANDS or (args.command == "grade" and not args.root):
+        if args.command in STUDENT_COMMANDS or (args.command == "grade" and not args.root and not args.class_dir):
             _check_where()
         if args.command in ("run", "check", "grade"):
             _require_packages()
@@ -286,6 +280,14 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # `course list | head`
         sys.stderr.close()
         return 0
+    except Exception:  # noqa: BLE001 -- a fault of the course's own code: exit 3, never mistaken for a grade
+        if args.command != "grade":
+            raise
+        import traceback
+
+        traceback.print_exc()
+        print("course: the grading itself failed (exit status 3); no grade was written", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from coursekit import catalog
-from coursekit.graders import grader
+from coursekit.graders import grader, max_points
 from coursekit.grading import NOT_ATTEMPTED, Exercise
 
 LESSON_DIRS = [catalog.REPO / lesson.folder for lesson in catalog.LESSONS.values()]
@@ -36,6 +36,7 @@ def test_one_grader_module_per_exercise_with_its_wrong_answers_beside_it(ex_id):
     and stays short; ``tests/graders/test_ex_5_N_K.py`` holds at least two wrong answers for it."""
     module = importlib.import_module(catalog.grader_module(ex_id))
     assert module.EX.ex_id == ex_id
+    assert max_points(ex_id) == sum(part.points for part in module.EX.parts)
     source = Path(module.__file__).read_text()
     tree = ast.parse(source)
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -23,3 +23,17 @@ def grader(ex_id: str):
             raise
         raise catalog.CatalogError(f"exercise {ex_id} has no grader ({name})") from None
     return module.EX
+
+
+def max_points(ex_id: str) -> float:
+    """What exercise ``5.N.K`` is worth, read from its grader's source (the ``points=`` of each
+    ``@EX.part``) without importing it: every student's maximum, graded or not, at no TensorFlow
+    start-up. The contract test holds it equal to the sum over ``grader(ex_id).parts``."""
+    import ast
+
+    path = catalog.GRADERS / f"{catalog.grader_module(ex_id).rsplit('.', 1)[1]}.py"
+    total = 0.0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "part":
+            total += float(next(k.value.value for k in node.keywords if k.arg == "points"))
+    return total

@@ -56,8 +56,7 @@ def scoreboard_lines(verdicts: list[dict]) -> list[str]:
                      f"{(f'{run_s:.1f}' if run_s is not None else '-'):>6} {(f'{peak:.0f}' if peak else '-'):>8}  "
                      f"{detail}")
     correct = sum(v["status"] == "correct" for v in verdicts)
-    scored_on = sum(bool(v.get("max_points")) for v in verdicts)
-    points = f", {scored:g}/{possible:g} points on the {scored_on} exercises that were graded" if possible else ""
+    points = f", {scored:g}/{possible:g} points" if possible else ""
     untried = sum(v["status"] == NOT_ATTEMPTED for v in verdicts)
     lines.append("")
     lines.append(f"{correct}/{len(verdicts)} exercises correct{points}" + (f"; {untried} not attempted" if untried else ""))

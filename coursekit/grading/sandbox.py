@@ -42,6 +42,7 @@ from pathlib import Path
 
 from .. import catalog
 from ..system import kill_tree
+from ..graders import max_points
 from .coursefiles import CourseFiles
 from .processes import (cgroup_members, exercise_processes, libc, memory_mb, pids_cgroup, processes, reap,
                         set_subreaper)
@@ -428,9 +429,10 @@ def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: floa
         for ex_id in ids:
             path = files.get(ex_id)
             base = {"id": ex_id, "file": str(catalog.exercise_file(ex_id, kind, root)), "points": 0.0,
-                    "max_points": None, "metrics": {}, "checks": [], "message": "", "wall_seconds": 0.0}
+                    "max_points": max_points(ex_id), "metrics": {}, "checks": [], "message": "", "wall_seconds": 0.0}
             if path is None:
-                done[ex_id] = {**base, "status": "missing", "message": f"no file {base['file']}"}
+                rel = catalog.exercise_file(ex_id, kind, root).relative_to(root)
+                done[ex_id] = {**base, "status": "missing", "message": f"the submission has no {rel}"}
             elif not solutions and _untouched(path, ex_id):
                 done[ex_id] = {**base, "status": NOT_ATTEMPTED, "message": "every function of the exercise is still a TODO"}
             else:
@@ -459,6 +461,7 @@ def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: floa
                     continue
                 result = job.verdict(*polled)
                 result["file"] = str(catalog.exercise_file(job.ex_id, kind, root))
+                result["max_points"] = result.get("max_points") or max_points(job.ex_id)  # also when not graded
                 changes = course.restore()
                 if changes:
                     for other in running:

@@ -1,0 +1,138 @@
+"""An instructor's class: one command grades a folder of submissions (course copies, loose files,
+zips; solved, half done, broken, untouched, hostile) into a gradebook, feedback, Gradescope results
+and JUnit XML; a second run resumes. And the student edition, without solutions, works for a student."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coursekit import catalog
+
+LESSON = catalog.LESSONS["5.4"].folder
+IDS = catalog.exercises("5.4")
+
+
+def solution(ex_id: str) -> str:
+    return catalog.exercise_file(ex_id, "solution").read_text()
+
+
+def stub(ex_id: str) -> str:
+    return catalog.exercise_file(ex_id).read_text()
+
+
+def _grade_class(class_dir: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "coursekit.cli", "grade", "--class", str(class_dir), "--only", "5.4",
+                           "--timeout", "10", "--out", str(out)], cwd=class_dir.parent, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("class")
+    klass = tmp / "class"
+    ann = klass / "ann" / LESSON  # a course copy, every 5.4 exercise solved
+    ann.mkdir(parents=True)
+    for ex_id in IDS:
+        (ann / catalog.exercise_file(ex_id).name).write_text(solution(ex_id))
+    ben = klass / "ben"  # loose files, half done
+    ben.mkdir()
+    for ex_id in IDS:
+        (ben / catalog.exercise_file(ex_id).name).write_text(solution(ex_id) if ex_id in ("5.4.1", "5.4.6") else stub(ex_id))
+    dan = klass / "dan" / "work"  # untouched stubs, one folder down
+    dan.mkdir(parents=True)
+    for ex_id in IDS:
+        (dan / catalog.exercise_file(ex_id).name).write_text(stub(ex_id))
+    broken = {"5.4.2": "def oops(:\n", "5.4.3": solution("5.4.3") + "\nraise RuntimeError('at import')\n",
+              "5.4.4": solution("5.4.4") + "\nwhile True:\n    pass\n"}
+    with zipfile.ZipFile(klass / "cat.zip", "w") as zf:  # a zip of a folder: syntax error, exception, endless loop
+        for ex_id, text in broken.items():
+            zf.writestr(f"cat/{catalog.exercise_file(ex_id).name}", text)
+    with zipfile.ZipFile(klass / "eve.zip", "w") as zf:  # a zip that writes outside its folder
+        zf.writestr("../../escaped.py", "x = 1\n")
+    first = _grade_class(klass, tmp / "out")
+    second = _grade_class(klass, tmp / "out")
+    return {"first": first, "second": second, "out": tmp / "out", "tmp": tmp}
+
+
+def _book(out: Path) -> dict[str, dict]:
+    with open(out / "gradebook.csv") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def test_a_class_grades_in_one_command_with_the_same_maximum_for_everyone(graded):
+    proc = graded["first"]
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # eve's zip could not be read; the others are graded
+    assert "eve: NOT GRADED" in proc.stdout and not (graded["tmp"] / "escaped.py").exists()
+    book = _book(graded["out"])
+    assert set(book) == {"ann", "ben", "cat", "dan"}
+    assert {row["max"] for row in book.values()} == {"60"}
+    assert book["ann"]["total"] == "60" and book["ann"]["correct"] == "6"
+    assert book["ben"]["total"] == "20" and book["ben"]["5.4.1"] == "10" and book["ben"]["5.4.2"] == "0"
+    assert book["dan"]["total"] == "0" and book["cat"]["total"] == "0"
+
+
+def test_each_student_gets_grades_feedback_and_gradescope_results(graded):
+    folder = graded["out"] / "students"
+    grades = json.loads((folder / "ben" / "grades.json").read_text())
+    assert grades["student"] == "ben" and grades["seed"] == 0 and grades["course_version"] and grades["graded_at"]
+    assert grades["files"]["5.4.1"] == hashlib.sha256(solution("5.4.1").encode()).hexdigest()
+    statuses = {v["id"]: v["status"] for v in grades["exercises"]}
+    assert statuses["5.4.1"] == "correct" and statuses["5.4.2"] == "not attempted"
+    cat = {v["id"]: v for v in json.loads((folder / "cat" / "grades.json").read_text())["exercises"]}
+    assert cat["5.4.4"]["status"] == "timeout" and cat["5.4.1"]["status"] == "missing"
+    assert cat["5.4.3"]["status"] == "incorrect" and "at import" in json.dumps(cat["5.4.3"]["checks"])
+    results = json.loads((folder / "ben" / "results.json").read_text())
+    assert results["score"] == 20 and len(results["tests"]) == len(IDS)
+    for test in results["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output"} and test["max_score"] == 10
+    feedback = (folder / "ben" / "feedback.md").read_text()
+    assert "20 / 60 points" in feedback and "not attempted" in feedback and "Hint:" in feedback
+    assert "20 / 60" in (folder / "ben" / "feedback.md").read_text()
+
+
+def test_junit_counts_one_case_per_student_and_exercise(graded):
+    root = ET.parse(graded["out"] / "junit.xml").getroot()
+    cases = list(root.iter("testcase"))
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
+    assert int(root.get("tests")) == len(cases) == 4 * len(IDS) + 1
+    assert int(root.get("failures")) == failures == 4 * len(IDS) - 6 - 2 and int(root.get("errors")) == errors == 1
+
+
+def test_an_interrupted_class_run_resumes_without_regrading(graded):
+    proc = graded["second"]
+    assert proc.stdout.count("already graded with this course version and seed") == 4, proc.stdout
+    assert _book(graded["out"])["ann"]["total"] == "60"
+
+
+def _course(edition: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "coursekit.cli", *args], cwd=edition,
+                          env={**os.environ, "PYTHONPATH": str(edition)}, capture_output=True, text=True, timeout=300)
+
+
+def test_the_student_edition_works_without_solutions(tmp_path):
+    edition = tmp_path / "module5-student"
+    made = subprocess.run([sys.executable, "-m", "coursekit.cli", "edition", str(edition)], capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert not list(edition.rglob("_5_*_solution.py")) and not (edition / "tests").exists()
+    catalog.exercise_file("5.4.6", "exercise", edition).write_text(solution("5.4.6"))
+    listed = _course(edition, "list")
+    assert listed.stdout.count("course check 5.") == len(catalog.exercises()), listed.stdout
+    assert "Next: 5.1.1" in _course(edition, "next").stdout
+    solved = _course(edition, "check", "5.4.6")
+    assert "5.4.6 CORRECT" in solved.stdout, solved.stdout + solved.stderr
+    untouched = _course(edition, "check", "5.4.1")
+    assert "NOT ATTEMPTED" in untouched.stdout, untouched.stdout + untouched.stderr
+    assert "hint 1 of" in _course(edition, "hint", "5.4.1").stdout
+    assert "with your instructor" in _course(edition, "solution", "5.4.1").stdout
