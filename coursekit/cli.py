@@ -9,6 +9,7 @@
     course grade                instructors: every exercise, scores, JUnit XML and JSON (coursekit.grader)
     course grade --class DIR    instructors: a whole class, gradebook and feedback (coursekit.classroom)
     course edition DIR          instructors: the student edition, without solutions (coursekit.edition)
+    course gradescope B.zip     instructors: the course as a Gradescope autograder (coursekit.platforms)
 
 Grading: every exercise is graded by its grader (``coursekit/graders/``) through
 ``coursekit.grading.grade_file``, in the sandbox (``coursekit.grading.sandbox``).
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalog, edition, grader, state
+from . import catalog, edition, grader, platforms, state
 from .grading.sandbox import grade_submission
 from .grading.report import print_checks
 
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grader.add_parser(sub)
     edition.add_parser(sub)
+    platforms.add_parser(sub)
     return parser
 
 

@@ -136,3 +136,50 @@ def test_the_student_edition_works_without_solutions(tmp_path):
     assert "NOT ATTEMPTED" in untouched.stdout, untouched.stdout + untouched.stderr
     assert "hint 1 of" in _course(edition, "hint", "5.4.1").stdout
     assert "with your instructor" in _course(edition, "solution", "5.4.1").stdout
+
+
+def test_the_gradescope_bundle_runs_as_gradescope_runs_it(tmp_path):
+    """Unpacked into <root>/source as Gradescope does, run_autograder on a submission of loose files
+    writes <root>/results/results.json (setup.sh needs the network: the course is already installed here)."""
+    bundle = tmp_path / "autograder.zip"
+    made = subprocess.run([sys.executable, "-m", "coursekit.cli", "gradescope", str(bundle)], capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as zf:
+        names = zf.namelist()
+        assert "setup.sh" in names and "run_autograder" in names and not [n for n in names if "_solution" in n]
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    for ex_id in ("5.4.1", "5.4.6"):
+        (root / "submission" / catalog.exercise_file(ex_id).name).write_text(solution(ex_id))
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "COURSE_PYTHON": sys.executable,
+           "PYTHONPATH": str(root / "source")}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 20 and len(results["tests"]) == len(catalog.exercises())
+    assert sum(t["max_score"] for t in results["tests"]) == 274
+    assert {t["name"].split()[0]: t["status"] for t in results["tests"]}["5.4.6"] == "passed"
+
+
+def test_the_github_classroom_grading_step_runs_as_a_command(tmp_path):
+    """The workflow's "Grade" step, run as the runner runs it (bash -e) in a student's repository."""
+    workflow = (catalog.REPO / "docs" / "platforms" / "classroom.yml").read_text()
+    step = workflow.split("- name: Grade", 1)[1].split("run:", 1)[1].splitlines()[0].strip()
+    repo = tmp_path / "student-repo"
+    for ex_id in catalog.exercises():
+        target = catalog.exercise_file(ex_id, "exercise", repo)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(solution(ex_id) if ex_id == "5.4.6" else stub(ex_id))
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "course").write_text(f"#!/bin/sh\nexec {sys.executable} -m coursekit.cli \"$@\" --root {repo}\n")
+    (shim / "course").chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "GITHUB_STEP_SUMMARY": str(summary)}
+    run = subprocess.run(["bash", "-e", "-c", step], cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr  # graded, not all correct: the step passes
+    assert "1 of 27 exercises correct" in summary.read_text()
+    assert json.loads((repo / "grades" / "results.json").read_text())["score"] == 10
