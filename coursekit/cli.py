@@ -206,7 +206,7 @@ def cmd_hint(args) -> int:
     print(f"{ex_id} hint {level} of {len(levels)} -- {title}\n\n{body.strip()}\n")
     state.record_hint(ex_id, level)
     if level < len(levels):
-        print(f"(`course hint {ex_id}` again for the next level; your instructor sees how many you used)")
+        print(f"(`course hint {ex_id}` again for the next level; the levels you open are recorded in this copy's .course/)")
     else:
         print(f"(that was the last level; `course solution {ex_id}` shows where the solution is)")
     return 0

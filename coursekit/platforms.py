@@ -40,7 +40,7 @@ status=$?
 if [ -f "$ROOT/results/grading/results.json" ] && [ "$status" -le 1 ]; then
     cp "$ROOT/results/grading/results.json" "$ROOT/results/results.json"
 else
-    printf '{"score": 0, "output": "The grader failed (exit status %s); your instructor has been told.", "tests": []}\\n' \\
+    printf '{"score": 0, "output": "The grader failed (exit status %s): tell your instructor.", "tests": []}\\n' \\
         "$status" > "$ROOT/results/results.json"
 fi
 exit 0

@@ -4,6 +4,7 @@
     pytest --grade                 this copy's exercise files (the student's work) instead, each in the sandbox
     pytest --seed 3                every exercise graded with seed 3 (targets hold for seeds 0-9, docs/seeds.md)
     pytest --exercise 5.1.2        only that exercise's grading and wrong answers (repeatable)
+    pytest --class DIR             a class folder (as `course grade --class`): one test per student and exercise
 
 The graders are the package ``coursekit.graders``; the suite proves them (``tests/graders/``) and
 grades through the same ``coursekit.grading.grade_file`` as every other door.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -32,6 +34,8 @@ def pytest_addoption(parser):
     group.addoption("--grade", action="store_true", help="grade this copy's exercise files instead of the solutions")
     group.addoption("--seed", type=int, default=0, help="seed of every grading (default 0)")
     group.addoption("--exercise", action="append", default=[], metavar="ID", help="only this exercise, e.g. 5.1.2")
+    group.addoption("--class", dest="class_dir", default=None, metavar="DIR",
+                    help="grade a class folder: one test per student and exercise, as `course grade --class`")
     group.addoption(
         "--exercise-timeout", type=float, default=DEFAULT_EXERCISE_TIMEOUT, metavar="S",
         help=f"time limit for one exercise's grading (default {DEFAULT_EXERCISE_TIMEOUT} s)",
@@ -57,6 +61,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(config.getoption("--exercise-timeout") + 30))
         if grade and "graded_file" not in getattr(item, "fixturenames", ()):
             drop.append(item)  # grading runs the grading of each exercise file only
+        elif config.getoption("class_dir"):
+            # a class: its students' gradings only (--exercise chose their exercises when they were made)
+            (keep if "class_verdict" in getattr(item, "fixturenames", ()) else drop).append(item)
         elif wanted and ex_id not in wanted:
             drop.append(item)
         else:
@@ -147,3 +154,42 @@ def graded_file(request, seed):
         return result
 
     return grade
+
+
+def pytest_generate_tests(metafunc):
+    """With --class: ``class_verdict`` is parametrized over (student, exercise) of the class folder."""
+    if "class_verdict" not in metafunc.fixturenames:
+        return
+    folder = metafunc.config.getoption("class_dir")
+    if not folder:
+        metafunc.parametrize("class_verdict", [pytest.param(None, marks=pytest.mark.skip(reason="no --class"))],
+                             ids=["no-class"])
+        return
+    from coursekit.classroom import submissions
+
+    ids = metafunc.config.getoption("--exercise") or catalog.exercises()
+    cases = [(student, str(source), ex_id) for student, source in submissions(folder) for ex_id in ids]
+    metafunc.parametrize("class_verdict", cases, ids=[f"{s}-{e}" for s, _, e in cases], indirect=True)
+
+
+_CLASS: dict = {}  # student -> verdicts by id, graded once per session
+
+
+@pytest.fixture
+def class_verdict(request, seed):
+    """The verdict of one student's exercise, the student graded (all their exercises) the first time."""
+    from coursekit.classroom import lay_out
+    from coursekit.grading.sandbox import grade_submission
+    import tempfile
+
+    student, source, ex_id = request.param
+    if student not in _CLASS:
+        ids = request.config.getoption("--exercise") or catalog.exercises()
+        with tempfile.TemporaryDirectory(prefix="course-class-") as tmp:
+            root = lay_out(Path(source), Path(tmp) / "submission")
+            verdicts = grade_submission(ids, root=root, seed=seed, timeout=request.config.getoption("--exercise-timeout"))
+        _CLASS[student] = {v["id"]: v for v in verdicts}
+    verdict = _CLASS[student][ex_id]
+    for key in ("status", "points", "max_points"):
+        request.node.user_properties.append((key, verdict[key]))  # in the JUnit XML of this test case
+    return verdict

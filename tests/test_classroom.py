@@ -183,3 +183,25 @@ def test_the_github_classroom_grading_step_runs_as_a_command(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr  # graded, not all correct: the step passes
     assert "1 of 27 exercises correct" in summary.read_text()
     assert json.loads((repo / "grades" / "results.json").read_text())["score"] == 10
+
+
+def test_pytest_grades_the_class_with_the_same_verdicts(graded, tmp_path):
+    """An instructor whose CI runs pytest: `pytest --class DIR` gives one JUnit case per student and
+    exercise, with the status and points of `course grade --class`."""
+    junit = tmp_path / "class.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", str(catalog.REPO / "tests" / "test_exercises.py"),
+                    "--class", str(graded["tmp"] / "class"), "--exercise", "5.4.1", "--exercise", "5.4.6",
+                    "--exercise-timeout", "10", f"--junitxml={junit}"], cwd=catalog.REPO, capture_output=True,
+                   text=True, timeout=600)
+    seen = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        if "status" in props:
+            student, ex_id = case.get("name").split("[", 1)[1].rstrip("]").split("-", 1)
+            seen[(student, ex_id)] = (props["status"], float(props["points"]))
+    expected = {}
+    for student in ("ann", "ben", "cat", "dan"):
+        for v in json.loads((graded["out"] / "students" / student / "grades.json").read_text())["exercises"]:
+            if v["id"] in ("5.4.1", "5.4.6"):
+                expected[(student, v["id"])] = (v["status"], float(v["points"]))
+    assert seen == expected

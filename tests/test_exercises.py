@@ -14,3 +14,9 @@ def test_exercise(ex_id, graded_file, record_result):
     failed = [f"FAIL {c['name']}: measured {c['measured']}, expected {c['expected']}. Hint: {c['hint']}"
               for c in result.get("checks", []) if not c["ok"]]
     assert result["status"] == "correct", "\n".join([f"{ex_id}: {result['status']} {result.get('message', '')}", *failed])
+
+
+def test_class_submission(class_verdict):
+    """``pytest --class DIR [--junitxml F]``: one test case per student and exercise, the verdicts and
+    points of ``course grade --class`` (passes when the exercise is correct)."""
+    assert class_verdict["status"] == "correct", f"{class_verdict['status']}: {class_verdict.get('message', '')}"
