@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-NOT_ATTEMPTED = "not attempted"
+from .engine import NOT_ATTEMPTED
 
 
 def _num(value: float) -> str:

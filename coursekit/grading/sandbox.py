@@ -44,11 +44,11 @@ from .. import catalog
 from ..system import kill_tree
 from ..graders import max_points
 from .coursefiles import CourseFiles
+from .engine import NOT_ATTEMPTED
 from .processes import (cgroup_members, exercise_processes, libc, memory_mb, pids_cgroup, processes, reap,
                         set_subreaper)
 
 LINUX = sys.platform.startswith("linux")
-NOT_ATTEMPTED = "not attempted"
 TAMPERED = "tampered"
 POLL = 0.1  # seconds between two looks at a running exercise's processes
 
@@ -371,10 +371,6 @@ def preload(ids: list[str]) -> None:
     _PRELOADED = True
 
 
-def _untouched(path: Path, ex_id: str) -> bool:
-    return catalog.untouched(path, ex_id)
-
-
 def _clean_stale_folders() -> None:
     """Remove what gradings whose process is gone (a grader killed with SIGKILL) left: their temporary
     folders, and their cgroups with any process still in them."""
@@ -433,7 +429,7 @@ def grade_submission(ids: list[str], *, root: Path, seed: int = 0, timeout: floa
             if path is None:
                 rel = catalog.exercise_file(ex_id, kind, root).relative_to(root)
                 done[ex_id] = {**base, "status": "missing", "message": f"the submission has no {rel}"}
-            elif not solutions and _untouched(path, ex_id):
+            elif not solutions and catalog.untouched(path, ex_id):
                 done[ex_id] = {**base, "status": NOT_ATTEMPTED, "message": "every function of the exercise is still a TODO"}
             else:
                 pending.append(ex_id)
