@@ -41,9 +41,33 @@ def fit_early_stopping(
     )
 
 
+def outputs_logits(model) -> bool:
+    """True for the logits form of a classifier: its last layer has no activation and it was compiled
+    with a cross-entropy ``from_logits=True`` (``Dense(1)`` with ``BinaryCrossentropy(from_logits=True)``).
+    A sigmoid or softmax output compiled with ``from_logits=True`` is not: Keras 3 then uses the
+    output's own logits, and its outputs are probabilities."""
+    loss = getattr(model, "loss", None)
+    from_logits = getattr(loss, "from_logits", None)
+    if from_logits is None:
+        from_logits = (getattr(loss, "_fn_kwargs", None) or {}).get("from_logits", False)
+    if not from_logits or not getattr(model, "layers", None):
+        return False
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", "") == "linear"
+
+
 def predict(model, X, batch_size: int = 2048) -> np.ndarray:
-    """Predictions as a NumPy array, in large batches (fast on CPU); a single output is flattened."""
+    """Predictions as a NumPy array, in large batches (fast on CPU); a single output is flattened. A
+    classifier in the logits form (:func:`outputs_logits`) gives probabilities too: sigmoid for one
+    output, softmax for several."""
     out = np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
+    if outputs_logits(model):
+        out = out.astype(float)
+        if out.ndim == 2 and out.shape[1] > 1:
+            shifted = np.exp(out - out.max(axis=1, keepdims=True))
+            out = shifted / shifted.sum(axis=1, keepdims=True)
+        else:
+            out = 1.0 / (1.0 + np.exp(-out))
     return out.ravel() if out.ndim == 2 and out.shape[1] == 1 else out
 
 

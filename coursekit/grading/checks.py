@@ -86,12 +86,19 @@ def is_compiled(v: Verdict, name: str, model) -> bool:
 
 
 def output_layer(v: Verdict, name: str, model, units: int, act: str, hint: str) -> bool:
-    """The check that the model's last Dense layer has ``units`` units and the activation ``act``."""
+    """The check that the model's last Dense layer has ``units`` units and the activation ``act``. For a
+    sigmoid or softmax, the logits form is the same classifier and passes: no activation, and a loss
+    compiled ``from_logits=True`` (the rubric's ``predict`` then turns its outputs into probabilities)."""
+    from coursekit.training import outputs_logits
+
     dense = dense_layers(model)
     out = dense[-1] if dense else None
     seen = f"Dense({getattr(out, 'units', None)}, {activation_name(out) if out else None})"
-    return v.check(f"{name} output layer", out is not None and out.units == units and activation_name(out) == act,
-                   seen, f"Dense({units}, {act})", hint)
+    logits = act in ("sigmoid", "softmax") and out is not None and outputs_logits(model)
+    if logits:
+        seen += " with a loss from_logits=True"
+    ok = out is not None and out.units == units and (activation_name(out) == act or logits)
+    return v.check(f"{name} output layer", ok, seen, f"Dense({units}, {act}), or its logits form", hint)
 
 
 def loss_is(v: Verdict, name: str, model, allowed: tuple[str, ...], expected: str, hint: str) -> bool:

@@ -30,3 +30,16 @@ def test_5_1_1_rejects_a_deep_network_over_budget_and_trained_with_mse(reference
 def test_5_1_1_rejects_a_shallow_network_with_two_layers(reference, seed):
     wrong = reference("5.1.1").replaced(build_shallow=lambda n: mlp(n, [32, 16]))
     assert_fails(EX.grade(wrong, seed, only=["shallow network"]), "shallow depth", "hidden layers")
+
+
+def test_5_1_1_grades_the_logits_form_as_the_same_classifier(reference, seed):
+    """Dense(1) with no activation and BinaryCrossentropy(from_logits=True) is the same model as a
+    sigmoid output: graded correct; a linear output trained with the plain log loss is not."""
+    import keras
+
+    logits = reference("5.1.1").replaced(build_shallow=lambda n: mlp(
+        n, [32], out_act=None, loss=keras.losses.BinaryCrossentropy(from_logits=True)))
+    verdict = EX.grade(logits, seed, only=["shallow network"])
+    assert not verdict.failures, verdict.report()
+    plain = reference("5.1.1").replaced(build_shallow=lambda n: mlp(n, [32], out_act=None))
+    assert_fails(EX.grade(plain, seed, only=["shallow network"]), "shallow output layer", "probability")

@@ -25,3 +25,13 @@ def test_5_1_3_rejects_sigmoid_outputs_and_a_loss_for_the_other_label_format(ref
     swapped = ref.replaced(build_for_one_hot_labels=lambda n, k: mlp(n, [64], k, "softmax", loss="sparse_categorical_crossentropy"))
     verdict = EX.grade(swapped, seed, only=["one-hot labels"])
     assert_fails(verdict, "one-hot labels loss", "sparse")
+
+
+def test_5_1_3_grades_softmax_logits_as_the_same_classifier(reference, seed):
+    """Dense(10) with no activation and SparseCategoricalCrossentropy(from_logits=True) is graded correct."""
+    import keras
+
+    logits = reference("5.1.3").replaced(build_for_integer_labels=lambda n, k: mlp(
+        n, [64], k, None, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
+    verdict = EX.grade(logits, seed, only=["integer labels"])
+    assert not verdict.failures, verdict.report()
