@@ -256,7 +256,7 @@ def grade_class(class_dir: Path, out: Path, *, ids: list[str], seed: int, timeou
                 print(f"[{n}/{len(subs)}] {student}: already graded with this course version and seed", flush=True)
                 continue
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="course-class-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"course-grade-{os.getpid()}-class-") as tmp:
             try:
                 root = lay_out(source, Path(tmp) / "submission")
             except (SubmissionError, OSError) as exc:

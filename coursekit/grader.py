@@ -9,6 +9,7 @@ source without starting anything. ``--jobs`` exercises run at once (default: 2).
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -62,7 +63,7 @@ def cmd_grade(args) -> int:
         killed = f"; {v['processes_killed']} processes it left running were killed" if v.get("processes_killed") else ""
         print(f"  {v['id']}: {v['status']} ({v.get('wall_seconds', 0):.0f} s){why}{killed}", flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="course-submission-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"course-grade-{os.getpid()}-submission-") as tmp:
         # a student's copy may be a clone or loose exercise files (an upload to Gradescope): laid out as a course
         graded_root = root if root == catalog.REPO or args.solutions else lay_out(root, Path(tmp) / root.name)
         verdicts = grade_submission(ids, solutions=args.solutions, root=graded_root, seed=args.seed,

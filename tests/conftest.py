@@ -185,7 +185,7 @@ def class_verdict(request, seed):
     student, source, ex_id = request.param
     if student not in _CLASS:
         ids = request.config.getoption("--exercise") or catalog.exercises()
-        with tempfile.TemporaryDirectory(prefix="course-class-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"course-grade-{os.getpid()}-class-") as tmp:
             root = lay_out(Path(source), Path(tmp) / "submission")
             verdicts = grade_submission(ids, root=root, seed=seed, timeout=request.config.getoption("--exercise-timeout"))
         _CLASS[student] = {v["id"]: v for v in verdicts}
