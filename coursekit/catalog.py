@@ -132,11 +132,6 @@ def exercises(lesson_id: str | None = None) -> list[str]:
     return sorted(ids, key=id_key)
 
 
-def has_solutions() -> bool:
-    """False in the student edition (``course edition``), whose solutions stay with the instructor."""
-    return any(lesson_dir(lid).glob("_5_*_solution.py") for lid in LESSONS)
-
-
 def demos(lesson_id: str, root: Path = REPO) -> list[Path]:
     return sorted(lesson_dir(lesson_id, root).glob("demo_*.py"))
 

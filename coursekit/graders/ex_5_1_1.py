@@ -20,10 +20,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import Exercise, Student, dense_layers, is_compiled, is_model, loss_is, output_layer
+from coursekit.grading import dense_layers, Exercise, is_compiled, is_model, loss_is, output_layer, prepared, Student
 from coursekit.training import predict
 
-from .lesson_5_1 import churn_data, train_or_fail
+from .lesson_5_1 import train_or_fail
 
 EX = Exercise("5.1.1", ("count_params", "build_deep", "build_shallow"),
               targets={"weights": 3_000, "test ROC AUC": 0.815, "epochs": 40})
@@ -50,7 +50,7 @@ def _count(student: Student, ctx, v):
 
 
 def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
-    churn = churn_data()
+    churn = prepared("churn")
     coursekit.set_seed(ctx.seed)
     model = student.call(f"build_{name}", churn.n_features)
     if not (is_model(v, name, model) and is_compiled(v, name, model)):
@@ -89,6 +89,6 @@ def _shallow(student, ctx, v):
 
 @functools.lru_cache(maxsize=None)
 def _logistic_regression_test_auc() -> float:
-    churn = churn_data()
+    churn = prepared("churn")
     model = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
     return roc_auc_score(churn.y_test, model.predict_proba(churn.X_test)[:, 1])

@@ -20,17 +20,17 @@ import keras
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import Exercise, dense_layers, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer
+from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared, train)
 from coursekit.training import predict
 
-from .lesson_5_1 import churn_data, mlp, train
+from .lesson_5_1 import mlp
 
 DEPTH_5_1_2, WIDTH_5_1_2 = 12, 16
 EX = Exercise("5.1.2", ("build_deep_narrow",), targets={"epochs": 10, "test ROC AUC": 0.79})
 
 
 def _fit_auc(model, seed) -> tuple[float, float]:
-    churn = churn_data()
+    churn = prepared("churn")
     train(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, seed=seed, epochs=EX.target("epochs"),
           batch_size=128, patience=None)
     return (roc_auc_score(churn.y_val, predict(model, churn.X_val)), roc_auc_score(churn.y_test, predict(model, churn.X_test)))
@@ -46,12 +46,12 @@ def _sigmoid_baseline_val_auc(seed: int) -> float:
     """The sigmoid network's validation AUC, trained once per seed and process (it does not depend on
     the student's work, so the solution and every wrong answer share it)."""
     coursekit.set_seed(seed)
-    return _fit_auc(sigmoid_baseline(churn_data().n_features), seed)[0]
+    return _fit_auc(sigmoid_baseline(prepared("churn").n_features), seed)[0]
 
 
 @EX.part("the given architecture", points=3)
 def _architecture(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     coursekit.set_seed(ctx.seed)
     model = student.call("build_deep_narrow", churn.n_features)
     if not (is_model(v, "network", model) and is_compiled(v, "network", model)):

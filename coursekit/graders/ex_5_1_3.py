@@ -18,10 +18,10 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 import coursekit
-from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer
+from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer, prepared
 from coursekit.training import predict
 
-from .lesson_5_1 import digits_data, train_or_fail
+from .lesson_5_1 import train_or_fail
 
 EX = Exercise("5.1.3", ("one_hot", "build_for_integer_labels", "build_for_one_hot_labels", "predict_classes"),
               targets={"epochs": 100, "test accuracy": 0.94})
@@ -44,7 +44,7 @@ def _one_hot(student, ctx, v):
 
 
 def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss_hint):
-    digits = digits_data()
+    digits = prepared("digits")
     coursekit.set_seed(ctx.seed)
     model = student.call(fn, digits.n_features, 10)
     if not (is_model(v, labels, model) and is_compiled(v, labels, model)):
@@ -84,7 +84,7 @@ def _onehot_model(student, ctx, v):
 
 @EX.part("predicted classes", points=2)
 def _classes(student, ctx, v):
-    digits = digits_data()
+    digits = prepared("digits")
     coursekit.set_seed(1234)  # a fixed, untrained softmax model: its argmax is known without training
     probe = keras.Sequential([keras.Input(shape=(digits.n_features,)), keras.layers.Dense(10, activation="softmax")])
     X = digits.X_val[:200]

@@ -22,10 +22,10 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 import coursekit
 import data
-from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer
+from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer, prepared
 from coursekit.training import predict
 
-from .lesson_5_1 import housing_data, train_or_fail
+from .lesson_5_1 import train_or_fail
 
 EX = Exercise("5.1.4", ("regression_errors", "build_price_model"),
               targets={"epochs": 200, "test RMSE in dollars": 25_000, "test RMSE in log price": 0.15})
@@ -35,7 +35,7 @@ RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 @functools.lru_cache(maxsize=None)
 def ridge_baseline() -> tuple[float, Ridge]:
     """Ridge regression with its alpha chosen on the validation split (the test split is not used)."""
-    houses = housing_data()
+    houses = prepared("housing")
     scores = {a: mean_squared_error(houses.y_val, Ridge(alpha=a).fit(houses.X_train, houses.y_train).predict(houses.X_val))
               for a in RIDGE_ALPHAS}
     alpha = min(scores, key=scores.get)
@@ -69,7 +69,7 @@ def _errors(student, ctx, v):
 
 @EX.part("price model", points=7)
 def _price(student, ctx, v):
-    houses = housing_data()
+    houses = prepared("housing")
     coursekit.set_seed(ctx.seed)
     model = student.call("build_price_model", houses.n_features, float(houses.y_train.mean()))
     if not (is_model(v, "price model", model) and is_compiled(v, "price model", model)):

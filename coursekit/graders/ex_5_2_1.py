@@ -25,14 +25,14 @@ import keras
 import numpy as np
 
 import coursekit
-from coursekit.graders.lesson_5_2 import as_number, churn_data, churn_net
-from coursekit.grading import Exercise, Student
+from coursekit.graders.lesson_5_2 import as_number, churn_net
+from coursekit.grading import Exercise, prepared, Student
 from coursekit.training import fast_fit, predict
 
 
 def _fit(model, optimizer, *, seed, epochs, batch_size, loss="binary_crossentropy", X=None):
     """Compile ``model`` with ``optimizer`` and train it on churn the rubric's way; the History."""
-    churn = churn_data()
+    churn = prepared("churn")
     model.compile(optimizer=optimizer, loss=loss, steps_per_execution=32)
     return fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=epochs, batch_size=batch_size,
                     seed=seed)
@@ -44,7 +44,7 @@ RANGE = dict(lr_min=1e-4, lr_max=10.0, steps=60, batch_size=256)
 
 
 def _initial_loss(model) -> float:
-    churn = churn_data()
+    churn = prepared("churn")
     p = np.clip(predict(model, churn.X_train), 1e-7, 1 - 1e-7)
     y = churn.y_train
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
@@ -52,7 +52,7 @@ def _initial_loss(model) -> float:
 
 @EX.part("range test", points=4)
 def _range_test(student: Student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     coursekit.set_seed(ctx.seed)
     model = churn_net(churn.n_features)
     model.compile(keras.optimizers.SGD(RANGE["lr_min"]), "binary_crossentropy")
@@ -100,7 +100,7 @@ def _range_test(student: Student, ctx, v):
 
 @EX.part("settings under the budget", points=6)
 def _settings(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     chosen = student.call("choose_settings", churn.train_val())
     ok = isinstance(chosen, dict) and {"learning_rate", "batch_size"} <= set(chosen)
     if not v.check("settings", ok, sorted(chosen) if isinstance(chosen, dict) else type(chosen).__name__,

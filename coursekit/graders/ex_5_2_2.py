@@ -25,8 +25,8 @@ import math
 import keras
 import numpy as np
 
-from coursekit.graders.lesson_5_2 import as_number, churn_data, churn_net
-from coursekit.grading import Exercise, loss_name
+from coursekit.graders.lesson_5_2 import as_number, churn_net
+from coursekit.grading import Exercise, loss_name, prepared
 from coursekit.training import fast_compile, fast_fit
 
 
@@ -94,7 +94,7 @@ class _Recorder:
         if any(optimizer is seen for seen in self.optimizers):
             raise ValueError("fit() got a model whose optimizer already trained another model: make a new one per model")
         self.optimizers.append(optimizer)
-        churn = churn_data()
+        churn = prepared("churn")
         fast_compile(model)
         history = fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX.target("epochs"),
                            batch_size=EX.target("batch"), seed=int(seed))
@@ -107,7 +107,7 @@ class _Recorder:
 @EX.part("the comparison", points=5)
 def _comparison(student, ctx, v):
     signatures = ctx.need("signatures")
-    churn = churn_data()
+    churn = prepared("churn")
     names, seeds = _COMPARE["names"], (ctx.seed, ctx.seed + 10)[: _COMPARE["seeds"]]
     fit = _Recorder()
     got = student.call("compare", student.module.make_optimizer, lambda: churn_net(churn.n_features), fit, names, seeds)

@@ -27,8 +27,7 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.graders.lesson_5_2 import churn_data
-from coursekit.grading import Exercise, dense_layers, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer
+from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared)
 from coursekit.training import fast_compile, fast_fit, predict
 
 
@@ -49,7 +48,7 @@ def _given_network(n_features: int) -> keras.Model:
 
 
 def _probe():
-    churn = churn_data()
+    churn = prepared("churn")
     n = EX.target("probe rows")
     return churn.X_train[:n], churn.y_train[:n]
 
@@ -66,7 +65,7 @@ def kernel_gradient_norms(model, X, y) -> list[float]:
 
 @EX.part("the gradient-norm logger", points=4)
 def _logger(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     X, y = _probe()
     logger = student.call("gradient_norm_logger", X.copy(), y.copy())
     if not v.check("gradient_norm_logger returns a callback", isinstance(logger, keras.callbacks.Callback), type(logger).__name__,
@@ -107,7 +106,7 @@ def _logger(student, ctx, v):
 
 @EX.part("the fix keeps the architecture", points=2)
 def _fix_architecture(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     coursekit.set_seed(ctx.seed)
     model = student.call("build_fixed", churn.n_features)
     if not (is_model(v, "network", model) and is_compiled(v, "network", model)):
@@ -127,7 +126,7 @@ def _fix_architecture(student, ctx, v):
 @EX.part("the fix trains", points=4)
 def _fix_trains(student, ctx, v):
     model = ctx.need("model")
-    churn = churn_data()
+    churn = prepared("churn")
     fast_compile(model)
     fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX.target("epochs"),
              batch_size=EX.target("batch"), seed=ctx.seed)

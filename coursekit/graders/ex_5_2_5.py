@@ -33,8 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 import coursekit
-from coursekit.graders.lesson_5_2 import as_float, churn_data
-from coursekit.grading import Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo
+from coursekit.grading import (as_float, Exercise, prepared, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo)
 from coursekit.training import fast_compile, fast_fit
 
 
@@ -201,7 +200,7 @@ def _saved(student, ctx, v):
 
 
 def _steps_per_epoch() -> int:
-    return math.ceil(len(churn_data().X_train) / EX.target("batch size"))
+    return math.ceil(len(prepared("churn").X_train) / EX.target("batch size"))
 
 
 @EX.part("the schedule for the fit", points=1)
@@ -234,13 +233,13 @@ def _schedule_for(student, ctx, v):
 
 def _churn_network(seed: int) -> keras.Model:
     coursekit.set_seed(seed)
-    return keras.Sequential([keras.Input(shape=(churn_data().n_features,)), keras.layers.Dense(64, activation="relu"),
+    return keras.Sequential([keras.Input(shape=(prepared("churn").n_features,)), keras.layers.Dense(64, activation="relu"),
                              keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
 
 
 def _fit_val_losses(learning_rate, seed: int) -> list[float]:
     """The rubric's protocol: Adam at this rate or schedule, 20 epochs of batch 64, no early stopping."""
-    churn = churn_data()
+    churn = prepared("churn")
     model = _churn_network(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
     fast_compile(model)

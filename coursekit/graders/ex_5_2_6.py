@@ -26,8 +26,8 @@ import keras
 import numpy as np
 
 import coursekit
-from coursekit.graders.lesson_5_2 import churn_data, churn_net
-from coursekit.grading import Exercise
+from coursekit.graders.lesson_5_2 import churn_net
+from coursekit.grading import Exercise, prepared
 
 
 EX = Exercise("5.2.6", ("fit_resumable",), targets={"interrupted at epoch": 4, "epochs": 8, "patience": 3,
@@ -61,14 +61,14 @@ class _Watch(keras.callbacks.Callback):
 
 def _resumable_net(seed: int) -> keras.Model:
     coursekit.set_seed(seed)
-    model = churn_net(churn_data().n_features)
+    model = churn_net(prepared("churn").n_features)
     model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy")
     return model
 
 
 def _run_interrupted(student, seed, backup, epochs, extra=lambda: []):
     """The first attempt (interrupted) and the restart; the two watches and the restart's model."""
-    churn = churn_data()
+    churn = prepared("churn")
     first = _Watch(stop_at=EX.target("interrupted at epoch"))
     try:
         student.call("fit_resumable", _resumable_net(seed), churn.train_val(), epochs, str(backup), [first, *extra()])
@@ -101,7 +101,7 @@ def _resume(student, ctx, v):
     import tempfile
     from pathlib import Path
 
-    churn = churn_data()
+    churn = prepared("churn")
     epochs, k = EX.target("epochs"), EX.target("interrupted at epoch")
     with tempfile.TemporaryDirectory() as tmp:
         backup = Path(tmp) / "backup"

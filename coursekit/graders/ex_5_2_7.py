@@ -19,8 +19,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from coursekit.graders.lesson_5_2 import as_float, churn_data
-from coursekit.grading import Exercise, Student
+from coursekit.grading import as_float, Exercise, prepared, Student
 
 
 EX = Exercise("5.2.7", ("numerical_gradient", "autodiff_gradient", "relative_error"),
@@ -68,7 +67,7 @@ def _gradient_cases(seed: int) -> list[tuple]:
 
 def _network(seed: int):
     """A float64 40-4-1 tanh network on 64 churn training rows, with its correct loss and its tape gradient."""
-    churn = churn_data()
+    churn = prepared("churn")
     rng = np.random.default_rng(seed)
     X = tf.constant(churn.X_train[:GRAD_ROWS], tf.float64)
     y = tf.constant(churn.y_train[:GRAD_ROWS].reshape(-1, 1), tf.float64)

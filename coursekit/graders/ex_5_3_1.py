@@ -23,9 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.graders.lesson_5_3 import churn_data, train
 from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, dense_layers,
-                               is_compiled, is_model, loss_name, output_layer)
+                               is_compiled, is_model, loss_name, output_layer, prepared, train)
 from coursekit.training import predict
 
 
@@ -56,7 +55,7 @@ EX = Exercise("5.3.1", ("build_selector", "selected_inputs"),
 @functools.lru_cache(maxsize=None)
 def _noisy_churn(seed: int):
     """Churn with 20 standard-normal noise columns, the 60 columns shuffled (one order for all splits)."""
-    churn = churn_data()
+    churn = prepared("churn")
     rng = np.random.default_rng(5301 + seed)
     k, n = EX.target("noise columns"), churn.n_features
     order = rng.permutation(n + k)
@@ -82,7 +81,7 @@ def _as_indices(selected, n_inputs: int) -> set[int] | None:
 
 @EX.part("the selecting network", points=6)
 def _selector(student: Student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     X_train, X_val, X_test, is_noise = _noisy_churn(ctx.seed)
     n = X_train.shape[1]
     coursekit.set_seed(ctx.seed)

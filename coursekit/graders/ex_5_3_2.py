@@ -22,8 +22,8 @@ import numpy as np
 
 import coursekit
 import data
-from coursekit.graders.lesson_5_3 import housing_data, rmse, train
-from coursekit.grading import Exercise, Student, is_compiled, is_model, loss_name, output_layer
+from coursekit.graders.lesson_5_3 import rmse
+from coursekit.grading import Exercise, is_compiled, is_model, loss_name, output_layer, prepared, Student, train
 from coursekit.training import predict
 
 
@@ -40,7 +40,7 @@ def _is_dropout(layer) -> bool:
 
 @EX.part("the network", points=3)
 def _dropout_network(student: Student, ctx, v):
-    houses = housing_data()
+    houses = prepared("housing")
     coursekit.set_seed(ctx.seed)
     model = student.call("build_dropout_network", houses.n_features, float(houses.y_train.mean()))
     if not (is_model(v, "network", model) and is_compiled(v, "network", model)):
@@ -77,7 +77,7 @@ def _dropout_network(student: Student, ctx, v):
 @EX.part("it generalises", points=3)
 def _dropout_generalises(student, ctx, v):
     model = ctx.need("model")
-    houses = housing_data()
+    houses = prepared("housing")
     history = train(model, houses.X_train, houses.y_train, houses.X_val, houses.y_val, seed=ctx.seed,
                     epochs=EX.target("epochs"), batch_size=EX.target("batch"), patience=10)
     v.metric("epochs run", len(history.epoch))
@@ -100,7 +100,7 @@ def _numeric_columns(X) -> np.ndarray:
 def _mc_network(seed: int):
     """The rubric's own dropout network (trained once per seed and process), its test inputs moved out of
     range, and its own Monte Carlo estimate (200 samples) on the test houses."""
-    houses = housing_data()
+    houses = prepared("housing")
     coursekit.set_seed(seed)
     model = keras.Sequential([keras.Input(shape=(houses.n_features,)), keras.layers.Dense(128, activation="relu"),
                               keras.layers.Dropout(0.2), keras.layers.Dense(64, activation="relu"), keras.layers.Dropout(0.2),
@@ -131,7 +131,7 @@ def _mc_arrays(out, n: int):
 
 @EX.part("Monte Carlo dropout", points=4)
 def _monte_carlo(student, ctx, v):
-    houses = housing_data()
+    houses = prepared("housing")
     net, far, ref_mean, ref_std = _mc_network(ctx.seed)
     model = keras.models.clone_model(net)  # the student gets a copy: the rubric's own network stays as trained
     model.set_weights(net.get_weights())

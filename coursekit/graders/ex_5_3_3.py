@@ -25,8 +25,7 @@ from sklearn.metrics import roc_auc_score
 
 import coursekit
 import data
-from coursekit.graders.lesson_5_3 import churn_data, train
-from coursekit.grading import Exercise, Student, is_compiled, is_model, loss_name, output_layer
+from coursekit.grading import Exercise, is_compiled, is_model, loss_name, output_layer, prepared, Student, train
 from coursekit.training import predict
 
 
@@ -37,7 +36,7 @@ EX = Exercise("5.3.3", ("fit_scaler", "build_raw_input_network", "batchnorm"),
 @functools.lru_cache(maxsize=None)
 def _raw_churn():
     """The churn arrays with the numeric columns back in their units (months, dollars)."""
-    churn = churn_data()
+    churn = prepared("churn")
     scaler = churn.preprocessor.named_transformers_["num"]
     idx = [churn.feature_names.index(c) for c in data.churn.NUMERIC]
 
@@ -58,7 +57,7 @@ def _scaling_network(n_features: int) -> keras.Model:
 
 
 def _fit_test_auc(model, X_train, X_val, X_test, seed) -> float:
-    churn = churn_data()
+    churn = prepared("churn")
     train(model, X_train, churn.y_train, X_val, churn.y_val, seed=seed, epochs=EX.target("epochs"),
           batch_size=EX.target("batch"))
     return roc_auc_score(churn.y_test, predict(model, X_test))
@@ -68,7 +67,7 @@ def _fit_test_auc(model, X_train, X_val, X_test, seed) -> float:
 def _raw_baseline_auc(seed: int) -> float:
     """The rubric's network on the raw inputs (it does not depend on the student's work)."""
     coursekit.set_seed(seed)
-    return _fit_test_auc(_scaling_network(churn_data().n_features), *_raw_churn(), seed)
+    return _fit_test_auc(_scaling_network(prepared("churn").n_features), *_raw_churn(), seed)
 
 
 @EX.part("input scaling", points=3)

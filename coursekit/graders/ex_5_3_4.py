@@ -23,9 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
 import coursekit
-from coursekit.graders.lesson_5_3 import churn_data, train
-from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, activation_name,
-                               dense_layers, hidden_nonlinearities, loss_name)
+from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered,
+                               activation_name, dense_layers, hidden_nonlinearities, loss_name, prepared, train)
 from coursekit.training import predict
 
 
@@ -46,7 +45,7 @@ SEARCH = {"budget": EX.target("trials")}  # what the rubric allows choose() (a w
 def _case_rows():
     """400 training and 400 validation customers (the same rows for every seed; the seed changes
     initialisation and shuffling)."""
-    churn = churn_data()
+    churn = prepared("churn")
     rng = np.random.default_rng(5304)
     tr = rng.choice(len(churn.X_train), EX.target("training rows"), replace=False)
     va = rng.choice(len(churn.X_val), EX.target("validation rows"), replace=False)
@@ -110,7 +109,7 @@ class _Trials:
 
 
 def _case_scores(model) -> dict:
-    churn = churn_data()
+    churn = prepared("churn")
     X, y, X_val, y_val = _case_rows()
     p_test = predict(model, churn.X_test)
     return {"train": _bce(y, predict(model, X)), "val": _bce(y_val, predict(model, X_val)),
@@ -131,7 +130,7 @@ def _unregularised(seed: int) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _logistic_on_case_rows() -> dict:
-    churn = churn_data()
+    churn = prepared("churn")
     X, y, _, _ = _case_rows()
     p = LogisticRegression(max_iter=2000).fit(X, y).predict_proba(churn.X_test)[:, 1]
     return {"test": _bce(churn.y_test, p), "test_auc": roc_auc_score(churn.y_test, p)}

@@ -21,8 +21,8 @@ import keras
 import numpy as np
 
 import coursekit
-from coursekit.graders.lesson_5_3 import housing_data, rmse, train
-from coursekit.grading import Exercise, Student, is_compiled, is_model
+from coursekit.graders.lesson_5_3 import rmse
+from coursekit.grading import Exercise, is_compiled, is_model, prepared, Student, train
 from coursekit.training import fast_compile, fast_fit, predict
 
 
@@ -37,7 +37,7 @@ TARGET_NEIGHBORHOODS = ("Old_Town", "Edwards", "Somerset", "Northridge_Heights",
 @functools.lru_cache(maxsize=None)
 def _transfer_split():
     """{part: (X, y)} for the source (other neighbourhoods) and the target neighbourhoods, per split."""
-    houses = housing_data()
+    houses = prepared("housing")
     out = {}
     for part in ("train", "val", "test"):
         X, y = getattr(houses, f"X_{part}"), getattr(houses, f"y_{part}")
@@ -68,7 +68,7 @@ def _source_weights(seed: int) -> tuple:
 
 def _source_network(seed: int) -> keras.Model:
     """A fresh copy of the trained source network: what a student's function receives."""
-    model = _price_network(housing_data().n_features, 0.0)
+    model = _price_network(prepared("housing").n_features, 0.0)
     model.set_weights(list(_source_weights(seed)))
     return model
 

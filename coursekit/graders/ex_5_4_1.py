@@ -19,9 +19,8 @@ import numpy as np
 from sklearn.metrics import (average_precision_score, confusion_matrix, fbeta_score, precision_score, recall_score,
                              roc_curve)
 
-from coursekit.grading import Exercise, Student
+from coursekit.grading import as_float, Exercise, Student
 
-from .lesson_5_4 import as_float
 
 EX = Exercise("5.4.1", ("confusion_counts", "precision_recall_f", "roc_points", "average_precision"),
               targets={"tolerance": 1e-9})

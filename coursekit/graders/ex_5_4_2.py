@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from coursekit.grading import Exercise, Student
+from coursekit.grading import as_float, Exercise, prepared, Student
 
-from .lesson_5_4 import as_float, best_threshold, churn_data, churn_predictions, cost_per_case
+from .lesson_5_4 import best_threshold, churn_predictions, cost_per_case
 
 EX = Exercise("5.4.2", ("expected_cost", "choose_threshold"),
               targets={"hidden sets": 5, "cost factor": 1.005, "test saving": 0.25})
@@ -38,7 +38,7 @@ def _validation_sets(seed: int) -> list[tuple[str, np.ndarray, np.ndarray, float
         ("the same cases, scores p**3 (not probabilities)", y, p**3, 5.0, 1.0),
         ("calibrated probabilities, costs 1 and 3", yq, q, 1.0, 3.0),
         ("scores rounded to 0.1 (ties), costs 10 and 1", y, np.round(p, 1), 10.0, 1.0),
-        ("the churn network's validation predictions, shuffled", churn_data().y_val[shuffle].astype(int), p_val[shuffle], 5.0, 1.0),
+        ("the churn network's validation predictions, shuffled", prepared("churn").y_val[shuffle].astype(int), p_val[shuffle], 5.0, 1.0),
     ]
 
 
@@ -99,7 +99,7 @@ def _threshold(student, ctx, v):
 
 @EX.part("scored once on the test split", points=4)
 def _scored(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     p_val, p_test = churn_predictions(ctx.seed)
     t = as_float(student.call("choose_threshold", churn.y_val.astype(int), p_val.copy(), 5.0, 1.0))
     if not v.check("choose_threshold returns a number", not np.isnan(t), t, "a threshold", "return the threshold as a float"):

@@ -21,10 +21,10 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 import data
-from coursekit.grading import Exercise, Student
+from coursekit.grading import Exercise, prepared, Student
 from coursekit.training import predict
 
-from .lesson_5_4 import best_threshold, churn_data, cost_per_case, fit_weighted, frozen
+from .lesson_5_4 import best_threshold, cost_per_case, fit_weighted, frozen
 
 EX = Exercise("5.4.3", ("rebalance",), targets={"test cost": 0.4, "passes": 20, "AUC margin": 0.03})
 RARE_RATE, RARE_HIDDEN = 0.05, (32,)
@@ -34,7 +34,7 @@ RARE_RATE, RARE_HIDDEN = 0.05, (32,)
 def _rare() -> dict:
     """Churn with churners made rare: every non-churner and a fixed random 5% share of churners in
     each split (the same subsample for every seed)."""
-    churn = churn_data()
+    churn = prepared("churn")
     rng = np.random.default_rng(data.SPLIT_SEED)
     out = {}
     for split in ("train", "val", "test"):
@@ -49,7 +49,7 @@ def _rare() -> dict:
 def _rare_train_val() -> data.TrainVal:
     rare = _rare()
     return data.TrainVal(rare["X_train"].copy(), rare["y_train"].copy(), rare["X_val"].copy(), rare["y_val"].copy(),
-                         list(churn_data().feature_names))
+                         list(prepared("churn").feature_names))
 
 
 @functools.lru_cache(maxsize=None)

@@ -19,9 +19,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from coursekit.grading import Exercise, Student
+from coursekit.grading import Exercise, prepared, Student
 
-from .lesson_5_4 import churn_data, churn_predictions, frozen
+from .lesson_5_4 import churn_predictions, frozen
 
 EX = Exercise("5.4.4", ("bootstrap_auc_interval", "paired_auc_difference_interval"),
               targets={"rubric resamples": 4000, "resamples": 1000, "coverage low": 0.925, "coverage high": 0.975,
@@ -30,7 +30,7 @@ EX = Exercise("5.4.4", ("bootstrap_auc_interval", "paired_auc_difference_interva
 
 @functools.lru_cache(maxsize=None)
 def _logistic_predictions() -> tuple[np.ndarray, np.ndarray]:
-    churn = churn_data()
+    churn = prepared("churn")
     model = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
     return frozen(model.predict_proba(churn.X_val)[:, 1]), frozen(model.predict_proba(churn.X_test)[:, 1])
 
@@ -57,7 +57,7 @@ def _rubric_resamples(y, n: int, seed: int) -> np.ndarray:
 @functools.lru_cache(maxsize=None)
 def _interval_cases(seed: int) -> dict:
     """The arrays the rubric chooses (never the test split), and its own resampled AUCs of each."""
-    churn = churn_data()
+    churn = prepared("churn")
     y = churn.y_val.astype(int)
     mlp, logistic = churn_predictions(seed)[0], _logistic_predictions()[0]
     rng = np.random.default_rng(5440)

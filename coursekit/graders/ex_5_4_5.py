@@ -21,10 +21,10 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from coursekit.grading import Exercise, Student
+from coursekit.grading import as_float, Exercise, prepared, Student
 from coursekit.training import predict
 
-from .lesson_5_4 import as_float, churn_data, fit_weighted, frozen
+from .lesson_5_4 import fit_weighted, frozen
 
 EX = Exercise("5.4.5", ("reliability_curve", "brier_score", "fit_recalibration"),
               targets={"hidden cases": 8, "tolerance": 1e-9, "calibration error": 0.04, "AUC drop": 0.01,
@@ -47,7 +47,7 @@ def _ece(y, p, n_bins: int = 10) -> float:
 def _weighted_predictions(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A churn network trained with churners weighted 3 times (15 passes, once per seed and process):
     its probabilities are inflated on purpose. (validation, test)."""
-    churn = churn_data()
+    churn = prepared("churn")
     weights = np.where(churn.y_train == 1, EX.target("churner weight"), 1.0)
     model = fit_weighted(churn.X_train, churn.y_train, weights, seed=seed, hidden=(64, 32), epochs=15)
     return frozen(predict(model, churn.X_val)), frozen(predict(model, churn.X_test))
@@ -101,7 +101,7 @@ def _reliability(student: Student, ctx, v):
 
 @EX.part("recalibration on validation data", points=7)
 def _recalibration(student, ctx, v):
-    churn = churn_data()
+    churn = prepared("churn")
     p_val, p_test = _weighted_predictions(ctx.seed)
     calibrate = student.call("fit_recalibration", churn.y_val.astype(int), p_val.copy())
     if not v.check("fit_recalibration returns a function", callable(calibrate), type(calibrate).__name__, "a callable",

@@ -17,11 +17,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from coursekit.grading import prepared
-
-
-def churn_data():
-    return prepared("churn")
 
 
 def as_number(value) -> float:

@@ -24,10 +24,6 @@ from coursekit.grading import prepared
 from coursekit.training import fast_fit, predict
 
 
-def churn_data():
-    return prepared("churn")
-
-
 def frozen(a) -> np.ndarray:
     a = np.array(a, dtype=np.float64).ravel()
     a.setflags(write=False)
@@ -56,18 +52,11 @@ def fit_weighted(X, y, w, *, seed: int, hidden: tuple[int, ...], epochs: int) ->
 def churn_predictions(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The rubric's churn network (64-32 ReLU, Adam 1e-3, early stopping on the validation loss),
     trained once per seed and process: its validation and test probabilities."""
-    churn = churn_data()
+    churn = prepared("churn")
     coursekit.set_seed(seed)
     model = network(churn.n_features, (64, 32))
     fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=40, batch_size=128, patience=5, seed=seed)
     return frozen(predict(model, churn.X_val)), frozen(predict(model, churn.X_test))
-
-
-def as_float(value) -> float:
-    try:
-        return float(np.asarray(value, dtype=np.float64).reshape(()))
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def cost_per_case(y, scores, threshold, cost_fn, cost_fp) -> float:

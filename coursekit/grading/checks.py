@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from .engine import Verdict
 
 # --------------------------------------------------------------------------- helpers for Keras models
@@ -126,3 +128,25 @@ def prepared(name: str):
     for split in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
         getattr(out, split).setflags(write=False)  # shared by every grading in the process: nothing may change it
     return out
+
+
+def as_float(value) -> float:
+    """A number the student's code returned, as a float; NaN for anything that is not one number."""
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def train(model, X_train, y_train, X_val, y_val, *, seed, epochs, batch_size, patience=None):
+    """The rubric's training protocol: the student's optimizer and loss, ``tf.data`` pipelines, early
+    stopping on the validation loss (best epoch restored) when ``patience`` is given. Without early
+    stopping nothing needs the validation rows during training (a fit without them takes about half
+    the time)."""
+    from coursekit.training import fast_compile, fast_fit
+
+    fast_compile(model)
+    if patience is None:
+        X_val = y_val = None
+    return fast_fit(model, X_train, y_train, X_val, y_val, epochs=epochs, batch_size=batch_size, patience=patience,
+                    seed=seed)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from coursekit.graders.ex_5_4_2 import EX
-from coursekit.graders.lesson_5_4 import best_threshold, churn_data, churn_predictions
-from coursekit.grading import assert_fails
+from coursekit.graders.lesson_5_4 import best_threshold, churn_predictions
+from coursekit.grading import assert_fails, prepared
 
 
 def test_5_4_2_rejects_a_threshold_chosen_on_the_test_split(reference, seed):
-    churn = churn_data()
+    churn = prepared("churn")
     _, p_test = churn_predictions(seed)
     on_test = best_threshold(churn.y_test, p_test, 5.0, 1.0)[0]  # what a student who looked at the test split would return
     wrong = reference("5.4.2").replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0: on_test)
