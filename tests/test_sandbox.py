@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,15 +42,33 @@ def student_copy(root: Path, files: dict[str, str], extra: dict[str, str] | None
     return root
 
 
-def course_grade(root: Path, out: Path, *args: str, timeout: float = 600) -> tuple[subprocess.CompletedProcess, dict]:
+def course_grade(root: Path, out: Path, *args: str, timeout: float = 600,
+                 install: Path | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    """`course grade` in a fresh process, with this course or with the copy of it at ``install``."""
     proc = subprocess.run([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--out", str(out),
-                           *args], cwd=out.parent, capture_output=True, text=True, timeout=timeout)
+                           *args], cwd=install or out.parent, capture_output=True, text=True, timeout=timeout)
     grades = json.loads((out / "grades.json").read_text()) if (out / "grades.json").exists() else {}
     return proc, {v["id"]: v for v in grades.get("exercises", [])}
 
 
-def course_digest() -> str:
-    """A hash of the files the grading relies on (what the sandbox watches, bytecode aside)."""
+def installation(folder: Path) -> Path:
+    """A copy of the course's code, data, tests and lessons: graded with (``python -m`` from there imports
+    it first), a hostile submission's writes into the course, put back at once, still reach no other
+    grading that runs at the same time (a test of another pytest worker)."""
+    folder.mkdir(parents=True)
+    for name in ("coursekit", "data", "tests", *(lesson.folder for lesson in catalog.LESSONS.values())):
+        shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "outputs"))
+    shutil.copy2(REPO / "pyproject.toml", folder / "pyproject.toml")
+    return folder
+
+
+def course_digest(install: Path | None = None) -> str:
+    """A hash of the files the grading relies on (what the sandbox watches, bytecode aside), of this
+    course or of the copy at ``install``."""
+    if install is not None:  # the same function, in a process that imports the copy
+        code = "import sys; sys.path.insert(0, 'tests'); import test_sandbox as t; print(t.course_digest())"
+        return subprocess.run([sys.executable, "-c", code], cwd=install, capture_output=True, text=True,
+                              check=True).stdout.strip()
     digest = hashlib.sha256()
     files = coursefiles.CourseFiles().files
     for path in sorted(files):
@@ -98,10 +117,17 @@ _sp.run(["sh", "-c", f"echo '# written' >> {_root}/coursekit/{_g}/__init__.py; "
         "5.4.2": solution("5.4.2") + f'''
 import os as _os, subprocess as _sp, time as _t
 _sp.Popen(["sleep", "301.{RUN}"])
+_exercise = _os.getpid()
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
-        _t.sleep(3)
+        while True:  # until the exercise process is gone (its grading over), then a moment more
+            try:
+                _os.kill(_exercise, 0)
+            except ProcessLookupError:
+                break
+            _t.sleep(0.05)
+        _t.sleep(0.5)
         open({str(late)!r}, "w").write("rewritten")
     _os._exit(0)
 ''',
@@ -146,11 +172,12 @@ def hostile(tmp_path_factory):
     if bounded:
         files["5.4.6"] = solution("5.4.6") + FORK_BOMB
     root = student_copy(tmp / "alice", files, extra)
-    before = course_digest()
-    proc, grades = course_grade(root, tmp / "out", "--only", "5.4", "--jobs", "1")
-    time.sleep(4)  # longer than the detached process waits before it writes
-    return {"proc": proc, "grades": grades, "marks": marks, "before": before, "after": course_digest(),
-            "bounded": bounded, "tmp": tmp}
+    install = installation(tmp / "course")
+    before = course_digest(install)
+    proc, grades = course_grade(root, tmp / "out", "--only", "5.4", "--jobs", "1", install=install)
+    time.sleep(2)  # longer than the detached process waits, after its exercise, before it writes
+    return {"proc": proc, "grades": grades, "marks": marks, "before": before, "after": course_digest(install),
+            "bounded": bounded, "tmp": tmp, "install": install}
 
 
 pytestmark = pytest.mark.skipif(not LINUX, reason="the sandbox's process limits are Linux's (docs/lesson-contract.md)")
@@ -167,14 +194,14 @@ def test_writing_into_the_course_voids_that_grading_and_is_put_back(hostile):
                  "tests/written_by_a_submission.txt", "coursekit/graders/ex_5_4_99.py"):
         assert name in v["message"], (name, v["message"])
     assert hostile["after"] == hostile["before"], "the course's files differ after the grading"
-    assert not (REPO / "coursekit" / "graders" / "ex_5_4_99.py").exists()
+    assert not (hostile["install"] / "coursekit" / "graders" / "ex_5_4_99.py").exists()
     assert "5.4.1: tampered" in hostile["proc"].stdout
 
 
 def test_the_next_exercise_and_the_next_student_are_graded_on_the_course_as_it_was(hostile, tmp_path):
     assert hostile["grades"]["5.4.3"]["status"] == "correct"  # graded after 5.4.1 and 5.4.2
     proc, grades = course_grade(student_copy(tmp_path / "bob", {"5.4.1": solution("5.4.1")}), tmp_path / "out",
-                                "--only", "5.4.1")
+                                "--only", "5.4.1", install=hostile["install"])
     assert grades["5.4.1"]["status"] == "correct", proc.stdout
 
 

@@ -149,10 +149,13 @@ def test_grade_survives_hangs_crashes_and_exceptions(tmp_path):
 
 
 def test_grading_without_fork_starts_fresh_processes(tmp_path):
-    """In a process that has used TensorFlow (this one), grading starts `python -m pytest` processes
-    instead of forking (the path every non-Linux platform takes)."""
+    """In a process that has used TensorFlow, grading starts `python -I -m coursekit.grading.sandbox`
+    processes instead of forking (the path every non-Linux platform takes)."""
+    import tensorflow as tf
+
     from coursekit.grading import sandbox
 
+    tf.constant(1.0) + 1.0  # this process has run TensorFlow now, whatever ran before in it
     assert not sandbox.can_fork()
     student = tmp_path / "student"
     target = catalog.exercise_file("5.1.3", "exercise", student)

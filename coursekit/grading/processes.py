@@ -95,20 +95,31 @@ def reap(protected: set[int]) -> None:
                 pass
 
 
-def pids_cgroup() -> Path | None:
-    """This process's cgroup of the (v1) pids controller, if it can make sub-groups there: a hard bound
-    on the processes of an exercise that holds for root too (RLIMIT_NPROC does not bind root)."""
+def own_cgroup(controller: str) -> Path | None:
+    """This process's cgroup of a (v1) controller, if it can make sub-groups there."""
     if not LINUX:
         return None
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _, controllers, where = line.split(":", 2)
-            if "pids" in controllers.split(","):
-                folder = Path("/sys/fs/cgroup/pids") / where.lstrip("/")
+            if controller in controllers.split(","):
+                folder = Path("/sys/fs/cgroup") / controller / where.lstrip("/")
                 return folder if os.access(folder, os.W_OK) and (folder / "cgroup.procs").exists() else None
     except (OSError, ValueError):
         pass
     return None
+
+
+def pids_cgroup() -> Path | None:
+    """The cgroup of the pids controller: a hard bound on the processes of an exercise that holds for
+    root too (RLIMIT_NPROC does not bind root)."""
+    return own_cgroup("pids")
+
+
+def cpu_cgroup() -> Path | None:
+    """The cgroup of the cpu controller: an exercise in a sub-group is one scheduling entity, so however
+    many processes it starts, together they weigh no more on the CPU than the grader watching them."""
+    return own_cgroup("cpu")
 
 
 def cgroup_members(group: Path | None) -> set[int]:

@@ -12,8 +12,11 @@ this installation. On Linux each exercise process
 - runs in a session of its own (``setsid``), in an empty working folder, with limits: CPU seconds,
   file size and, for a user other than root, processes (``setrlimit``); it dies with the grader
   (parent-death signal);
+- where this process may make cgroups (Linux, v1 pids and cpu controllers), runs in two of its own:
+  one bounds its processes and threads, the other makes all its processes together one scheduling
+  entity, so that a fork bomb neither starves the watch below nor the rest of the machine;
 - is watched: its memory (all its processes together) and its number of processes are read from
-  ``/proc`` every 0.1 s, and it is stopped at the first limit, at its time limit, or when it ends;
+  ``/proc`` and its cgroup every 0.1 s, and it is stopped at the first limit, at its time limit, or when it ends;
   then every process it started is killed, including ones that left its session (the grader is a
   child subreaper, so they become its children);
 - prints into a log of its own, shown to the instructor only marked as the student's output;
@@ -45,7 +48,7 @@ from ..system import kill_tree
 from ..graders import max_points
 from .coursefiles import CourseFiles
 from .engine import NOT_ATTEMPTED
-from .processes import (cgroup_members, exercise_processes, libc, memory_mb, pids_cgroup, processes, reap,
+from .processes import (cgroup_members, cpu_cgroup, exercise_processes, libc, memory_mb, pids_cgroup, processes, reap,
                         set_subreaper)
 
 LINUX = sys.platform.startswith("linux")
@@ -88,6 +91,23 @@ def collect(root: Path, ids: list[str], kind: str, dest: Path) -> dict[str, Path
 _RUNNING: set[int] = set()  # pids of the exercise processes running now
 
 
+def _sub_group(parent: Path | None, name: str, setting: str, value: str) -> Path | None:
+    """A cgroup of the exercise under ``parent`` with one setting written, or None where that fails."""
+    if parent is None:
+        return None
+    group = parent / name
+    try:
+        group.mkdir()
+        (group / setting).write_text(value)
+        return group
+    except OSError:
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+        return None
+
+
 class _Job:
     def __init__(self, ex_id: str, path: Path, seed: int, timeout: float, limits: Limits, folder: Path, fork: bool,
                  known: set[int]):
@@ -102,18 +122,12 @@ class _Job:
         self.peak_mb, self.stopped, self.received = 0.0, "", b""
         self.suspect: list[str] = []
         self.timeout = timeout
-        self.group = None
-        parent = pids_cgroup()
-        if parent is not None:
-            try:
-                self.group = parent / f"{folder.parent.name}-{folder.name}"
-                self.group.mkdir()
-                (self.group / "pids.max").write_text(str(limits.tasks))
-            except OSError:
-                self.group = None
+        name = f"{folder.parent.name}-{folder.name}"
+        self.group = _sub_group(pids_cgroup(), name, "pids.max", str(limits.tasks))
+        self.cpu_group = _sub_group(cpu_cgroup(), name, "cpu.shares", "1024")
         spec = {"id": ex_id, "path": str(path), "seed": seed, "token": self.token, "log": str(self.log),
                 "work": str(folder / "work"), "cpu": int(2 * timeout + 30), "file_mb": limits.file_mb,
-                "tasks": limits.tasks, "group": str(self.group) if self.group else None}
+                "tasks": limits.tasks, "groups": [str(g) for g in (self.group, self.cpu_group) if g is not None]}
         read, write = os.pipe()
         self.proc = None
         if fork:
@@ -156,17 +170,24 @@ class _Job:
             code = self.proc.poll()
             if code is not None:
                 return code, None
-        if time.monotonic() > self.deadline:
+        if self.too_many_in_group():  # small files, read first: a fork bomb starves this loop of CPU
+            self.stopped = self.TOO_MANY.format(self.limits.processes)
+        elif time.monotonic() > self.deadline:
             self.stopped = f"stopped after {self.timeout:.0f} s (the time limit)"
         elif LINUX:
             table = processes()
             tree = exercise_processes(table, self.pid, self.others()) | (cgroup_members(self.group) & set(table))
             if len(tree) > self.limits.processes:
-                self.stopped = f"started more than {self.limits.processes} processes (the limit of one exercise)"
+                self.stopped = self.TOO_MANY.format(self.limits.processes)
             else:
-                memory = sum(memory_mb(pid, table) for pid in tree)
+                memory = 0.0
+                for pid in tree:  # reading the memory of a process that forks waits for its fork: look again
+                    if self.too_many_in_group():
+                        self.stopped = self.TOO_MANY.format(self.limits.processes)
+                        break
+                    memory += memory_mb(pid, table)
                 self.peak_mb = max(self.peak_mb, memory)
-                if memory > self.limits.memory_mb:
+                if memory > self.limits.memory_mb and not self.stopped:
                     self.stopped = f"used more than {self.limits.memory_mb} MB of memory (the limit of one exercise)"
         if self.stopped:
             self.kill()
@@ -190,7 +211,7 @@ class _Job:
         if not LINUX:
             kill_tree(self.pid)
             return 0
-        killed = set()
+        killed = self.empty_group()
         for _ in range(500):
             table = processes()
             tree = exercise_processes(table, self.pid, self.others()) | (cgroup_members(self.group) & set(table))
@@ -206,14 +227,47 @@ class _Job:
             reap(self.others() | {self.pid})
         return len(killed - {self.pid})
 
+    TOO_MANY = "started more than {} processes (the limit of one exercise)"
+
+    def too_many_in_group(self) -> bool:
+        """Whether the exercise's pids cgroup holds more processes than it may, or has refused one a task
+        (a few small files: cheap while hundreds of processes compete for the CPU)."""
+        if self.group is None:
+            return False
+        try:
+            if len(cgroup_members(self.group)) > self.limits.processes:
+                return True
+            events = (self.group / "pids.events").read_text().split()
+            return "max" in events and int(events[events.index("max") + 1]) > 0
+        except (OSError, ValueError, IndexError):
+            return False
+
+    def empty_group(self) -> set[int]:
+        """Kill every process of the exercise's cgroup, over and over, reaping none until no live one is
+        left: a killed process keeps its slot until it is reaped, so a fork bomb cannot refill freed slots.
+        Reading one file per pass keeps this fast while hundreds of processes compete for the CPU."""
+        killed: set[int] = set()
+        for _ in range(2000):
+            alive = cgroup_members(self.group) - killed
+            if not alive:
+                break
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            killed |= alive
+        return killed
+
     def verdict(self, code, usage) -> dict:
         _RUNNING.discard(self.pid)
         leftovers = self.kill() if LINUX else 0
-        if self.group is not None:
-            try:
-                self.group.rmdir()
-            except OSError:
-                pass
+        for group in (self.group, self.cpu_group):
+            if group is not None:
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
         self._drain()
         os.close(self.read_fd)
         wall = round(time.perf_counter() - self.start, 1)
@@ -283,8 +337,8 @@ def _child(spec: dict, result_fd: int) -> None:
 
 def _isolate(spec: dict) -> None:
     """Session, parent-death signal, limits, empty working folder, output into the log."""
-    if spec.get("group"):
-        with open(Path(spec["group"]) / "cgroup.procs", "w") as f:  # before anything else: all it starts stays in
+    for group in spec.get("groups", ()):
+        with open(Path(group) / "cgroup.procs", "w") as f:  # before anything else: all it starts stays in
             f.write(str(os.getpid()))
     for name in ("SIGTERM", "SIGHUP", "SIGINT"):  # the grader's own handlers stay with the grader
         if hasattr(signal, name):
@@ -340,21 +394,27 @@ def _user_tasks() -> int:
 # --------------------------------------------------------------------------- grading a submission
 
 
-_PRELOADED = False  # True once preload() imported TensorFlow in this process (and no op has run since)
+def tensorflow_used() -> bool:
+    """Whether this process has run TensorFlow (its eager context is made at the first op or variable):
+    it then holds thread pools that a forked child cannot use (pytest, a notebook)."""
+    if "tensorflow" not in sys.modules:
+        return False
+    try:
+        from tensorflow.python.eager import context
+
+        return bool(context.context()._initialized)
+    except Exception:  # an internal that moved: do not fork
+        return True
 
 
 def can_fork() -> bool:
-    """Fork only from a process whose TensorFlow was imported by preload() and never used: a process
-    that has run TensorFlow ops holds thread pools a forked child cannot use (pytest, a notebook)."""
-    if not (LINUX and hasattr(os, "fork")):
-        return False
-    return _PRELOADED or "tensorflow" not in sys.modules
+    """Fork only from a process that has not run TensorFlow (imports by preload() are fine)."""
+    return LINUX and hasattr(os, "fork") and not tensorflow_used()
 
 
 def preload(ids: list[str]) -> None:
     """Import what the exercise processes need, once, before forking (imports only: no TF op runs)."""
-    global _PRELOADED
-    if "tensorflow" in sys.modules and not _PRELOADED:
+    if not can_fork():
         return
     import coursekit  # noqa: F401  (sets TensorFlow's quiet environment first)
     import keras  # noqa: F401
@@ -368,15 +428,14 @@ def preload(ids: list[str]) -> None:
 
     for ex_id in ids:
         grader(ex_id)  # a grader file changed later by a submission is never imported by a forked child
-    _PRELOADED = True
 
 
 def _clean_stale_folders() -> None:
     """Remove what gradings whose process is gone (a grader killed with SIGKILL) left: their temporary
     folders, and their cgroups with any process still in them."""
-    group = pids_cgroup()
+    groups = [g for g in (pids_cgroup(), cpu_cgroup()) if g is not None]
     leftovers = list(Path(tempfile.gettempdir()).glob("course-grade-*-*"))
-    leftovers += list(group.glob("course-grade-*-*")) if group is not None else []
+    leftovers += [folder for group in groups for folder in group.glob("course-grade-*-*")]
     for folder in leftovers:
         try:
             pid = int(folder.name.split("-")[2])
@@ -386,7 +445,7 @@ def _clean_stale_folders() -> None:
             continue
         except ProcessLookupError:
             pass
-        if folder.parent == group:
+        if folder.parent in groups:
             for member in cgroup_members(folder):
                 try:
                     os.kill(member, signal.SIGKILL)
