@@ -30,6 +30,11 @@ def solution(ex_id: str) -> str:
     return catalog.exercise_file(ex_id, "solution").read_text()
 
 
+# The in-process rules refuse a submission's subprocesses, forks and frame walks before the sandbox sees them
+# (tests/graders/test_ex_5_4_2.py); here they are off, so that what the process sandbox contains on its own shows.
+SANDBOX_ONLY = {**os.environ, "COURSE_GUARD_REACH": "0"}
+
+
 def student_copy(root: Path, files: dict[str, str], extra: dict[str, str] | None = None) -> Path:
     """A student's copy: the stubs, ``files`` (id -> text) as exercise files, ``extra`` (path -> text)."""
     for ex_id in catalog.exercises():
@@ -42,11 +47,12 @@ def student_copy(root: Path, files: dict[str, str], extra: dict[str, str] | None
     return root
 
 
-def course_grade(root: Path, out: Path, *args: str, timeout: float = 600,
-                 install: Path | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+def course_grade(root: Path, out: Path, *args: str, timeout: float = 600, install: Path | None = None,
+                 sandbox_only: bool = True) -> tuple[subprocess.CompletedProcess, dict]:
     """`course grade` in a fresh process, with this course or with the copy of it at ``install``."""
     proc = subprocess.run([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--out", str(out),
-                           *args], cwd=install or out.parent, capture_output=True, text=True, timeout=timeout)
+                           *args], cwd=install or out.parent, capture_output=True, text=True, timeout=timeout,
+                          env=SANDBOX_ONLY if sandbox_only else None)
     grades = json.loads((out / "grades.json").read_text()) if (out / "grades.json").exists() else {}
     return proc, {v["id"]: v for v in grades.get("exercises", [])}
 
@@ -243,7 +249,7 @@ def test_the_grader_cleans_up_when_it_is_stopped(tmp_path):
         f"\nimport subprocess as _sp, time as _t\n_sp.Popen(['sleep', '302.{RUN}'])\n_t.sleep(120)\n")})
     grader = subprocess.Popen([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--only", "5.4.1",
                                "--out", str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+                              stderr=subprocess.STDOUT, text=True, env=SANDBOX_ONLY)
     deadline = time.monotonic() + 120
     while not processes_with(f"302.{RUN}") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -283,7 +289,7 @@ def test_after_the_grader_is_killed_the_next_grading_removes_what_it_left(tmp_pa
         f"\nimport subprocess as _sp, time as _t\n_sp.Popen(['sleep', '303.{RUN}'])\n_t.sleep(120)\n")})
     grader = subprocess.Popen([sys.executable, "-m", "coursekit.cli", "grade", "--root", str(root), "--only", "5.4.1",
                                "--out", str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, env=SANDBOX_ONLY)
     deadline = time.monotonic() + 120
     while not processes_with(f"303.{RUN}") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -310,3 +316,15 @@ def test_os_exit_in_a_submission_ends_only_its_own_grading(tmp_path):
     verdicts = sandbox.grade_submission(["5.4.2", "5.4.6"], root=root, timeout=120)
     assert verdicts[0]["status"] == "crashed" and "os._exit" in verdicts[0]["message"], verdicts[0]
     assert verdicts[1]["status"] == "correct", verdicts[1]
+
+
+def test_with_the_rules_on_a_submission_cannot_start_a_process_at_all(tmp_path):
+    """As an instructor grades (the in-process rules on): the subprocess is refused where the submission
+    asks for it, the exercise fails on the rule, and nothing runs afterwards."""
+    root = student_copy(tmp_path / "gina", {"5.4.2": solution("5.4.2") + (
+        f"\nimport subprocess as _sp\n_sp.Popen(['sleep', '304.{RUN}'])\n")})
+    proc, grades = course_grade(root, tmp_path / "out", "--only", "5.4.2", sandbox_only=False)
+    v = grades["5.4.2"]
+    assert v["status"] == "incorrect" and v["points"] == 0, v
+    assert any("a subprocess" in c["measured"] for c in v["checks"]), v
+    assert not processes_with(f"304.{RUN}")

@@ -20,7 +20,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import dense_layers, Exercise, is_compiled, is_model, loss_is, output_layer, prepared, Student
+from coursekit.grading import (agrees_with_reference, dense_layers, Exercise, is_compiled, is_model, loss_is,
+                               nonlinear_hidden, output_layer, plain, prepared, Student)
 from coursekit.training import predict
 
 from .lesson_5_1 import train_or_fail
@@ -31,22 +32,19 @@ EX = Exercise("5.1.1", ("count_params", "build_deep", "build_shallow"),
 _COUNT_CASES = [(40, [64], 1), (13, [7, 5, 3], 2), (261, [32, 16], 1), (64, [], 10), (5, [1, 1, 1, 1], 3), (40, [128, 64, 32], 1)]
 
 
-def _keras_count(n_inputs, hidden, n_outputs) -> int:
+def _keras_count(n_inputs, hidden, n_outputs=1) -> int:
     layers = [keras.Input(shape=(n_inputs,))] + [keras.layers.Dense(w) for w in hidden] + [keras.layers.Dense(n_outputs)]
     return int(keras.Sequential(layers).count_params())
 
 
 @EX.part("counting weights", points=3)
 def _count(student: Student, ctx, v):
-    for n_inputs, hidden, n_outputs in _COUNT_CASES:
-        got = student.call("count_params", n_inputs, list(hidden), n_outputs)
-        want = _keras_count(n_inputs, hidden, n_outputs)
-        if got != want:
-            v.check("count_params matches Keras", False, f"{got} for {n_inputs} inputs, hidden {hidden}, {n_outputs} outputs",
-                    f"{want}", "every Dense layer has inputs x units weights plus one bias per unit; count the "
-                    "output layer too")
-            return
-    v.check("count_params matches Keras", True, f"{len(_COUNT_CASES)} networks", "Keras's count_params()", "")
+    cases = [(f"{n} inputs, hidden {h}, {k} outputs", (n, list(h), k)) for n, h, k in _COUNT_CASES]
+    cases.insert(2, ("40 inputs, hidden [64], the default output", (40, [64])))
+    agrees_with_reference(v, student, "count_params", _keras_count, cases, check="count_params matches Keras",
+                          same=lambda mine, want: type(plain(mine)) is int and mine == want,
+                          hint="every Dense layer has inputs x units weights plus one bias per unit; count the "
+                               "output layer too (n_outputs units), and return a Python int")
 
 
 def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
@@ -61,6 +59,7 @@ def _design(student, ctx, v, name: str, depth_ok, depth_text: str):
     budget = EX.target("weights")
     v.at_most(f"{name} weights", model.count_params(), budget,
               f"the budget is {budget:,} weights per network: count them before you build")
+    nonlinear_hidden(v, name, model)
     output_layer(v, name, model, 1, "sigmoid", "a yes/no target needs one unit that gives a probability")
     loss_is(v, name, model, ("binarycrossentropy",), "binary cross-entropy",
           "a probability of a yes/no event is trained with the log loss of the Bernoulli distribution, not a squared error")

@@ -18,7 +18,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 import coursekit
-from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer, prepared
+from coursekit.grading import (agrees_with_reference, Exercise, is_compiled, is_model, loss_is, nonlinear_hidden,
+                               output_layer, prepared)
 from coursekit.training import predict
 
 from .lesson_5_1 import train_or_fail
@@ -27,20 +28,19 @@ EX = Exercise("5.1.3", ("one_hot", "build_for_integer_labels", "build_for_one_ho
               targets={"epochs": 100, "test accuracy": 0.94})
 
 
+def _one_hot_reference(labels, n_classes):
+    return np.eye(n_classes, dtype=np.float32)[np.asarray(labels)]
+
+
 @EX.part("one-hot encoding", points=2)
 def _one_hot(student, ctx, v):
     rng = np.random.default_rng(7)
-    cases = [(np.array([0, 2, 1, 2]), 3), (rng.integers(0, 10, size=50), 10), (np.array([4]), 5), (np.array([0, 0, 1]), 4)]
-    for labels, k in cases:
-        got = np.asarray(student.call("one_hot", labels.copy(), k))
-        want = np.eye(k, dtype=np.float32)[labels]
-        if got.shape != want.shape or not np.allclose(got, want):
-            v.check("one_hot", False, f"shape {got.shape} for labels {labels[:6].tolist()} with {k} classes",
-                    f"shape {want.shape}, a single 1 per row at the label's index",
-                    "row i has a 1 in column labels[i] and 0 elsewhere; the width is the number of classes, even when "
-                    "the largest class is absent from the labels")
-            return
-    v.check("one_hot", True, f"{len(cases)} label arrays", "matches np.eye(k)[labels]", "")
+    cases = [(f"labels {list(labels[:6])} with {k} classes", (labels, k)) for labels, k in
+             [(np.array([0, 2, 1, 2]), 3), (rng.integers(0, 10, size=50), 10), (np.array([4]), 5),
+              (np.array([0, 0, 1]), 4), (np.array([0, 2, 1, 2]), 5), (rng.integers(0, 3, size=4), 3)]]
+    agrees_with_reference(v, student, "one_hot", _one_hot_reference, cases, check="one_hot",
+                          hint="row i has a 1 in column labels[i] and 0 elsewhere, as floats (shape (n, n_classes)); "
+                               "the width is the number of classes, even when the largest class is absent from the labels")
 
 
 def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss_hint):
@@ -49,6 +49,7 @@ def _digit_model(student, ctx, v, fn: str, labels: str, loss_ok, loss_text, loss
     model = student.call(fn, digits.n_features, 10)
     if not (is_model(v, labels, model) and is_compiled(v, labels, model)):
         return
+    nonlinear_hidden(v, labels, model)
     output_layer(v, labels, model, 10, "softmax", "one unit per class, with a softmax: the outputs form a probability distribution")
     loss_is(v, labels, model, loss_ok, loss_text, loss_hint)
     y_train, y_val = digits.y_train, digits.y_val

@@ -22,7 +22,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 import coursekit
 import data
-from coursekit.grading import Exercise, is_compiled, is_model, loss_is, output_layer, prepared
+from coursekit.grading import Exercise, is_compiled, is_model, loss_is, nonlinear_hidden, output_layer, prepared
 from coursekit.training import predict
 
 from .lesson_5_1 import train_or_fail
@@ -46,8 +46,10 @@ def ridge_baseline() -> tuple[float, Ridge]:
 def _errors(student, ctx, v):
     rng = np.random.default_rng(11)
     cases = [(np.array([3.0]), np.array([1.0])), (np.array([1, 2, 3]), np.array([2, 2, 5])),
-             (rng.normal(size=40), rng.normal(size=40)), (rng.uniform(5e4, 5e5, 30), rng.uniform(5e4, 5e5, 30))]
-    for y_true, y_pred in cases:
+             (rng.normal(size=40), rng.normal(size=40)), (rng.uniform(5e4, 5e5, 30), rng.uniform(5e4, 5e5, 30)),
+             (rng.normal(2, 3, size=40), rng.normal(size=40))]
+    for step, (y_true, y_pred) in enumerate([*cases, cases[0]]):  # the first once more: no state between calls
+        again = " (asked again after the others: keep no state between calls)" if step == len(cases) else ""
         got = student.call("regression_errors", y_true.copy(), y_pred.copy())
         if not isinstance(got, dict) or not {"mse", "mae", "rmse"} <= set(got):
             v.check("regression_errors keys", False, sorted(got) if isinstance(got, dict) else type(got).__name__,
@@ -62,7 +64,8 @@ def _errors(student, ctx, v):
             except (TypeError, ValueError):
                 value = float("nan")
             if not np.isclose(value, want, rtol=1e-6, atol=1e-9):
-                v.check(f"regression_errors {key}", False, f"{value:.6g} for {len(y_true)} values", f"{want:.6g}", hint)
+                v.check(f"regression_errors {key}", False, f"{value:.6g} for {len(y_true)} values{again}", f"{want:.6g}",
+                        hint + again)
                 return
     v.check("regression_errors", True, f"{len(cases)} cases", "scikit-learn's values", "")
 
@@ -74,6 +77,7 @@ def _price(student, ctx, v):
     model = student.call("build_price_model", houses.n_features, float(houses.y_train.mean()))
     if not (is_model(v, "price model", model) and is_compiled(v, "price model", model)):
         return
+    nonlinear_hidden(v, "price model", model)
     output_layer(v, "price model", model, 1, "linear", "a regression output has no activation: any real value must be reachable")
     loss_is(v, "price model", model, ("mse", "mae", "huber", "logcosh"), "a regression loss (MSE, MAE, Huber)",
           "a continuous target is fitted with a regression loss; cross-entropies are for class probabilities")

@@ -86,6 +86,7 @@ class _Recorder:
 
     def __init__(self):
         self.runs, self.optimizers = [], []
+        self.churn = prepared("churn")  # taken before the student's compare() runs: the data are closed while it does
 
     def __call__(self, model, seed):
         optimizer = getattr(model, "optimizer", None)
@@ -94,7 +95,7 @@ class _Recorder:
         if any(optimizer is seen for seen in self.optimizers):
             raise ValueError("fit() got a model whose optimizer already trained another model: make a new one per model")
         self.optimizers.append(optimizer)
-        churn = prepared("churn")
+        churn = self.churn
         fast_compile(model)
         history = fast_fit(model, churn.X_train, churn.y_train, churn.X_val, churn.y_val, epochs=EX.target("epochs"),
                            batch_size=EX.target("batch"), seed=int(seed))

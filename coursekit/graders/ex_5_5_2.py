@@ -124,8 +124,37 @@ def _sampling(student: Student, ctx, v):
                     "make every draw from a generator created from the seed (np.random.default_rng(seed), passed "
                     "as random_state), not from NumPy's global state or a fixed seed")
             return
+        if not _independent(v, space, draws, other):
+            return
     v.check("draws follow the distributions", True, "2 hidden spaces", "KS p >= 1e-4", "")
     v.check("the seed decides the draws", True, "repeats / changes", "repeats / changes", "")
+    v.check("draws are independent", True, "between dials and between seeds", "no shared draws", "")
+
+
+def _independent(v, space, draws: dict, other: dict) -> bool:
+    """No two dials drawn from one stream (a rank correlation far from 0 in 2,000 candidates), and no
+    draw of one seed's search that comes back in the next seed's (a generator per candidate, seed + i)."""
+    from scipy import stats
+
+    dials = sorted(space)
+    for i, a in enumerate(dials):
+        for b in dials[i + 1:]:
+            rho = float(stats.spearmanr(draws[a], draws[b])[0])
+            if not abs(rho) < 0.2:
+                return v.check("draws are independent", False, f"rank correlation of {a} and {b}: {rho:.2f}",
+                               "about 0 (independent dials)",
+                               "each dial was drawn from the same random stream (the same seed given to every dial): "
+                               "the dials move together, so the search explores a line instead of the space. Use ONE "
+                               "generator made from the seed and draw every dial from it in turn")
+    shared = len(set(np.concatenate([draws[d] for d in dials])) & set(np.concatenate([other[d] for d in dials])))
+    share = shared / sum(len(draws[d]) for d in dials)
+    if share > 0.01:
+        return v.check("draws are independent", False, f"{share:.0%} of seed 41's draws come back with seed 42",
+                       "none (continuous distributions)",
+                       "a generator per candidate seeded with seed + i makes the searches of neighbouring seeds "
+                       "share almost every candidate: a second seed is not a second, independent search. Make one "
+                       "generator from the seed for the whole sample")
+    return True
 
 
 class _HousingTrials:

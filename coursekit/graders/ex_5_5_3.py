@@ -13,6 +13,7 @@ names the mistake.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -223,15 +224,15 @@ def _replayed(student: Student, ctx, v):
             "differently every time")
 
 
-def _real_measure(call, record, seed):
+def _real_measure(call, record, seed, churn):
     """The rubric's churn network from the trial's parameters, trained by Adam in batches of 128; after
-    every epoch the rubric measures its validation ROC AUC (scikit-learn) and reports it."""
+    every epoch the rubric measures its validation ROC AUC (scikit-learn) and reports it. (``churn`` is
+    taken before the student's search runs: the data are closed while it does.)"""
     import keras
     from sklearn.metrics import roc_auc_score
 
     from coursekit.training import pipelines
 
-    churn = prepared("churn")
     p = {**STUDY_DEFAULTS, **call["params"]}
     coursekit.set_seed(seed)
     layers = [keras.Input(shape=(churn.n_features,))]
@@ -261,7 +262,7 @@ def _real(student: Student, ctx, v):
 
     ctx.need("returned")  # the mechanics work: a real search is worth running
     churn = prepared("churn")
-    recorder = _Recorder(_real_measure, ctx.seed)
+    recorder = _Recorder(functools.partial(_real_measure, churn=churn), ctx.seed)
     with tempfile.TemporaryDirectory(prefix="course_optuna_") as folder:
         _search(student, f"sqlite:///{Path(folder) / 'real'}.db", "churn", ctx.seed, EX.target("real trials"), recorder)
     done = [c for c in recorder.calls if not c["pruned"] and c["model"] is not None and c["aucs"]]

@@ -17,17 +17,19 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .checks import (activation_name, as_float, assert_fails, dense_layers, hidden_nonlinearities, is_compiled, is_model,
-                     loss_is, loss_name, model_layers, output_layer, prepared, train)
+from .checks import (activation_name, agrees_with_reference, as_float, assert_fails, dense_layers, hidden_nonlinearities,
+                     is_compiled, is_model, loss_is, loss_name, model_layers, nonlinear_hidden, output_layer, plain,
+                     prepared, same_plain, train)
 from .engine import (CORRECT, INCORRECT, NOT_ATTEMPTED, USES_SOLUTION, Check, Context, Exercise, Missing, Part,
                      RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, Verdict, load_module,
                      public_api, solution_references)
 
 __all__ = [
     "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "USES_SOLUTION", "Check", "Context", "Exercise", "Missing", "Part",
-    "RuleBroken", "SolutionUsed", "Student", "StudentFailure", "Tampered", "Todo", "Verdict", "activation_name", "as_float",
-    "assert_fails", "dense_layers", "grade_file", "hidden_nonlinearities", "is_compiled", "is_model", "load_module",
-    "loss_is", "loss_name", "model_layers", "output_layer", "prepared", "public_api", "solution_references", "train",
+    "RuleBroken", "SolutionUsed", "Student", "StudentFailure", "Tampered", "Todo", "Verdict", "activation_name",
+    "agrees_with_reference", "as_float", "assert_fails", "dense_layers", "grade_file", "hidden_nonlinearities",
+    "is_compiled", "is_model", "load_module", "loss_is", "loss_name", "model_layers", "nonlinear_hidden",
+    "output_layer", "plain", "prepared", "public_api", "same_plain", "solution_references", "train",
 ]
 
 

@@ -72,6 +72,19 @@ def hidden_nonlinearities(model) -> list[str]:
 # --------------------------------------------------------------------------- checks the lessons share
 
 
+def nonlinear_hidden(v: Verdict, name: str, model) -> bool:
+    """Every hidden Dense layer is followed by a non-linearity: without one, stacked layers compose to a
+    single linear map and the depth the exercise is about does nothing."""
+    acts = hidden_nonlinearities(model)
+    linear = [i + 1 for i, act in enumerate(acts) if act == "linear"]
+    return v.check(f"{name} hidden non-linearities", bool(acts) and not linear,
+                   f"hidden layers {linear} linear" if linear else (acts or "no hidden layer"),
+                   "a non-linear activation on every hidden layer",
+                   "a hidden Dense layer without an activation is linear, and linear layers in a row collapse into "
+                   "one linear map: the network is a logistic (or linear) regression, however deep it looks. Give "
+                   "every hidden layer an activation such as relu")
+
+
 def is_model(v: Verdict, name: str, model) -> bool:
     """The check that a student's function returned a Keras model."""
     import keras
@@ -117,10 +130,18 @@ def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
     assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
 
 
-@functools.lru_cache(maxsize=None)
 def prepared(name: str):
     """A prepared data set ("churn", "housing" or "digits"), built once per process and shared by
-    every lesson's rubric (the split and the preprocessing do not depend on the seed)."""
+    every lesson's rubric (the split and the preprocessing do not depend on the seed). It holds the
+    test split: refused while student code runs, like the data package's loaders."""
+    from data import guard
+
+    guard.protect(f"prepared({name!r}), the rubric's data with its test split")
+    return _prepared(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _prepared(name: str):
     import data
 
     makers = {"churn": data.prepare_churn, "housing": data.prepare_housing, "digits": data.prepare_digits}
@@ -128,6 +149,97 @@ def prepared(name: str):
     for split in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
         getattr(out, split).setflags(write=False)  # shared by every grading in the process: nothing may change it
     return out
+
+
+class _Opaque:
+    """What a student returned that is not plain data: equal to nothing (an object whose ``__eq__``
+    always answers True is never asked)."""
+
+    def __init__(self, value):
+        self.text = f"a {type(value).__name__}"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def plain(value):
+    """A value the student's code returned as plain data: NumPy scalars as Python numbers, arrays as
+    NumPy arrays (copied), lists, tuples and dicts of plain data; anything else opaque."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return np.array(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(x) for x in value) if type(value) in (list, tuple) else [plain(x) for x in value]
+    if isinstance(value, dict):
+        return {k: plain(x) for k, x in value.items()}
+    return _Opaque(value)
+
+
+def same_plain(mine, want, tol: float = 1e-9) -> bool:
+    """Whether plain data agrees with the reference's: numbers within ``tol`` (ints and floats alike),
+    arrays of the same shape and kind (integers, floats, booleans) within ``tol``, the same keys."""
+    mine, want = plain(mine), plain(want)
+    if isinstance(want, np.ndarray):
+        return (isinstance(mine, np.ndarray) and mine.shape == want.shape
+                and (mine.dtype.kind == want.dtype.kind or {mine.dtype.kind, want.dtype.kind} <= {"i", "u"})
+                and bool(np.allclose(mine.astype(float), want.astype(float), rtol=tol, atol=tol, equal_nan=True)))
+    if isinstance(want, bool) or isinstance(want, str):
+        return type(mine) is type(want) and mine == want
+    if isinstance(want, (int, float)):
+        return (isinstance(mine, (int, float)) and not isinstance(mine, bool)
+                and (mine == want or abs(mine - want) <= tol * max(1.0, abs(want)) or (mine != mine and want != want)))
+    if isinstance(want, dict):
+        return isinstance(mine, dict) and mine.keys() == want.keys() and all(same_plain(mine[k], want[k], tol) for k in want)
+    if isinstance(want, (list, tuple)):
+        return (isinstance(mine, (list, tuple)) and len(mine) == len(want)
+                and all(same_plain(a, b, tol) for a, b in zip(mine, want)))
+    return False
+
+
+def _show(value) -> str:
+    value = plain(value)
+    if isinstance(value, np.ndarray):
+        body = np.array2string(value.ravel()[:6], precision=4, separator=", ")
+        return f"{value.dtype.name} array of shape {value.shape} {body}{' ...' if value.size > 6 else ''}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def agrees_with_reference(v: Verdict, student, name: str, reference, cases, *, check: str, hint: str,
+                          tol: float = 1e-9, same=None) -> bool:
+    """One check: the student's function ``name`` gives the reference's answer on every hidden case
+    (``(label, args)`` or ``(label, args, kwargs)``), each call on fresh copies of its arguments, then on
+    the first case once more (an answer that depends on earlier calls -- a memo, a module-level dict, a
+    class attribute -- differs there). Answers are compared as plain data (:func:`plain`), with the
+    reference's shape and kind of number; the engine checks that no argument was changed in place."""
+    import copy
+
+    same = same or (lambda mine, want: same_plain(mine, want, tol))
+    cases = [c if len(c) == 3 else (*c, {}) for c in cases]
+    order = [*range(len(cases)), 0]
+    earlier = []
+    for step, i in enumerate(order):
+        label, args, kwargs = cases[i]
+        want = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        mine = student.call(name, *copy.deepcopy(args), **copy.deepcopy(kwargs))
+        if not same(mine, want):
+            again = step == len(order) - 1
+            stale = again or any(same(mine, answer) for answer in earlier)
+            measured = f"{_show(mine)} for {label}" + (" asked again after the other cases" if again else "")
+            v.check(check, False, measured, _show(want),
+                    ("the answer of an earlier call came back: the same arguments must give the same answer "
+                     "whatever was asked before, so keep no state between calls (no module-level dict, no class "
+                     "attribute, no memo keyed on the shape); " if stale else "") + hint)
+            return False
+        earlier.append(want)
+    return v.check(check, True, f"{len(cases)} hidden cases, the first asked twice", "the reference's answers", "")
 
 
 def as_float(value) -> float:

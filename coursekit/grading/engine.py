@@ -22,6 +22,7 @@ import math
 import numbers
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -422,11 +423,24 @@ class Student:
         except StudentFailure as exc:
             return False, exc.measured
 
+    def _started(self, thread) -> bool:
+        """Whether a thread runs the graded file's code (its target, or a run method defined there)."""
+        if self.path is None:
+            return False
+        own = {str(self.path), str(Path(self.path).resolve())}
+        for fn in (getattr(thread, "_target", None), getattr(type(thread), "run", None)):
+            code = getattr(fn, "__code__", None)
+            if code is not None and code.co_filename in own:
+                return True
+        return False
+
     def invoke(self, name: str, fn, *args, **kwargs):
         """Run a callable the student's code returned (a function, a callback's method) under the same
         rules as ``call``; ``name`` is how failures refer to it."""
         from data import guard
 
+        before = _snapshot_arguments(fn, args, kwargs)
+        threads = set(threading.enumerate())
         with guard.student_code(self.path) as log:
             try:
                 result = fn(*args, **kwargs)
@@ -437,16 +451,89 @@ class Student:
             except guard.UsesSolution as exc:
                 raise SolutionUsed(name, str(exc), guard.SOLUTION_RULE) from None
             except Exception as exc:  # noqa: BLE001
+                for kind, what in log:  # it failed after a door refused it (in a thread, or caught and lost)
+                    if kind == "UsesSolution":
+                        raise SolutionUsed(name, what, guard.SOLUTION_RULE) from None
+                    raise RuleBroken(name, f"it called {what}", guard.RULE) from None
                 raise StudentFailure(name, f"raised {type(exc).__name__}: {_short(exc)}",
                                      f"{name}() must run without errors on the arguments the exercise describes") from None
         changed = _integrity().changed()
         if changed:
             raise Tampered(name, f"replaced {', '.join(changed[:3])}", TAMPER_RULE)
+        left = [t for t in threading.enumerate() if t not in threads and t.is_alive() and self._started(t)]
+        if left:
+            raise RuleBroken(name, f"it left a thread running ({left[0].name}), outside the rules of student code",
+                             guard.RULE + ": a student function returns its answer and leaves nothing running")
         for kind, what in log:
             if kind == "UsesSolution":
                 raise SolutionUsed(name, what, guard.SOLUTION_RULE)
             raise RuleBroken(name, f"it called {what}", guard.RULE)
+        for argument, value in before:
+            if not _same_value(_values(value[0]), value[1]):
+                raise StudentFailure(name, f"changed its argument {argument} in place",
+                                     f"{name}() must not change an argument in place: the caller uses it "
+                                     "again (work on a copy: np.array(x, dtype=float), dict(state), list(widths))")
         return result
+
+
+def _values(obj, depth: int = 0):
+    """What an argument holds, as plain data that a later call can compare: arrays, numbers, strings and
+    the lists, tuples, dicts and dataclasses of them (a table as its values); None for anything else (a
+    model, a callback, a trial: objects a function may change by design)."""
+    import numpy as np
+
+    if depth > 4:
+        return None
+    if isinstance(obj, np.ndarray):
+        return obj.copy() if obj.dtype != object else None
+    if isinstance(obj, (bool, int, float, complex, str, bytes, type(None), np.generic)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return (type(obj), [_values(x, depth + 1) for x in obj])
+    if isinstance(obj, dict):
+        return (dict, {k: _values(x, depth + 1) for k, x in obj.items()})
+    if hasattr(obj, "__dataclass_fields__"):
+        return (type(obj), {k: _values(getattr(obj, k, None), depth + 1) for k in obj.__dataclass_fields__})
+    if type(obj).__module__.startswith("pandas") and hasattr(obj, "to_numpy"):
+        return (type(obj), obj.copy(deep=True))
+    return None
+
+
+def _same_value(a, b) -> bool:
+    import numpy as np
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, tuple) and len(a) == 2 and isinstance(a[0], type):
+        if a[0] is not b[0]:
+            return False
+        if hasattr(a[1], "equals"):
+            return bool(a[1].equals(b[1]))
+        if isinstance(a[1], dict):
+            return a[1].keys() == b[1].keys() and all(_same_value(a[1][k], b[1][k]) for k in a[1])
+        return len(a[1]) == len(b[1]) and all(_same_value(x, y) for x, y in zip(a[1], b[1]))
+    if isinstance(a, float) and a != a:
+        return b != b
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _snapshot_arguments(fn, args, kwargs) -> list[tuple[str, tuple]]:
+    """(name, (the argument, its values now)) for every argument whose values can be compared later."""
+    try:
+        names = list(inspect.signature(fn).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        names = [f"#{i + 1}" for i in range(len(args))] + list(kwargs)
+    found = []
+    for argument, value in zip(names, [*args, *kwargs.values()]):
+        held = _values(value)
+        if held is not None and not isinstance(held, (bool, int, float, complex, str, bytes, type(None))):
+            found.append((argument, (value, held)))
+    return found
 
 
 def _is_reference(path: Path) -> bool:
@@ -471,7 +558,7 @@ def _short(exc: BaseException, limit: int = 160) -> str:
 
 
 class Missing(Exception):
-    """A part needs what an earlier part did not produce (it failed); the part is skipped."""
+    """A part needs what an earlier part did not produce (it failed); the part is shown failed."""
 
 
 class Context(dict):
@@ -549,8 +636,10 @@ class Exercise:
                         "no access to the test split", exc.hint)
             except StudentFailure as exc:
                 v.check(f"{exc.function} runs", False, exc.measured, "a result", exc.hint)
-            except Missing:
-                pass  # an earlier part failed to produce what this one grades; that failure is reported
+            except Missing as exc:  # an earlier part failed to produce what this one grades: shown, not dropped
+                v.check(f"{part.name}: measured", False, f"no {exc} from an earlier part",
+                        "what an earlier part builds", "this part grades what an earlier part produces: make that "
+                        "part pass first (its failed check is above)")
             except Exception as exc:  # noqa: BLE001 -- what the student returned could not be measured
                 v.check(f"{part.name}: measurable", False, f"{type(exc).__name__}: {_short(exc)}",
                         "results the rubric can measure", "return what the function's docstring describes "

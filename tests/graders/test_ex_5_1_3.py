@@ -35,3 +35,28 @@ def test_5_1_3_grades_softmax_logits_as_the_same_classifier(reference, seed):
         n, [64], k, None, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
     verdict = EX.grade(logits, seed, only=["integer labels"])
     assert not verdict.failures, verdict.report()
+
+
+def test_5_1_3_rejects_one_hot_rows_of_integers(reference, seed):
+    """The dtype contract: one-hot rows are floats (float32), not the integers np.eye(k, dtype=int) gives."""
+    wrong = reference("5.1.3").replaced(one_hot=lambda labels, k: np.eye(k, dtype=int)[labels])
+    assert_fails(EX.grade(wrong, seed, only=["one-hot encoding"]), "one_hot", "floats")
+
+
+def test_5_1_3_rejects_one_hot_memoised_by_shape(reference, seed):
+    """State between calls: the rows of the first label array of a shape come back for the next one."""
+    memo = {}
+
+    def one_hot(labels, k):
+        return memo.setdefault((labels.shape, k), np.eye(k, dtype=np.float32)[labels])
+    wrong = reference("5.1.3").replaced(one_hot=one_hot)
+    assert_fails(EX.grade(wrong, seed, only=["one-hot encoding"]), "one_hot", "state")
+
+
+def test_5_1_3_rejects_one_hot_that_sorts_the_labels_in_place(reference, seed):
+    """Arguments changed in place: the caller's labels come back sorted."""
+    def one_hot(labels, k):
+        labels.sort()
+        return np.eye(k, dtype=np.float32)[labels]
+    wrong = reference("5.1.3").replaced(one_hot=one_hot)
+    assert_fails(EX.grade(wrong, seed, only=["one-hot encoding"]), "one_hot runs", "in place")

@@ -36,3 +36,27 @@ def test_5_1_4_rejects_a_sigmoid_output_and_an_overfitting_network(reference, se
         return model
 
     assert_fails(EX.grade(ref.replaced(build_price_model=unpenalised), seed, only=["price model"]), "test_rmse_dollars", "memorises")
+
+
+def test_5_1_4_rejects_errors_memoised_by_length(reference, seed):
+    """State between calls: the errors of the first arrays of a length come back for the next ones."""
+    import numpy as np
+
+    memo = {}
+
+    def regression_errors(y_true, y_pred):
+        d = y_true - y_pred
+        return memo.setdefault(len(d), {"mse": np.mean(d**2), "mae": np.mean(abs(d)), "rmse": np.sqrt(np.mean(d**2))})
+    wrong = reference("5.1.4").replaced(regression_errors=regression_errors)
+    assert_fails(EX.grade(wrong, seed, only=["error metrics"]), "regression_errors mse", "squared")
+
+
+def test_5_1_4_rejects_errors_that_overwrite_the_predictions(reference, seed):
+    """Arguments changed in place: the residuals written into the caller's predictions."""
+    import numpy as np
+
+    def regression_errors(y_true, y_pred):
+        y_pred -= y_true
+        return {"mse": np.mean(y_pred**2), "mae": np.mean(abs(y_pred)), "rmse": np.sqrt(np.mean(y_pred**2))}
+    wrong = reference("5.1.4").replaced(regression_errors=regression_errors)
+    assert_fails(EX.grade(wrong, seed, only=["error metrics"]), "regression_errors runs", "in place")

@@ -50,3 +50,15 @@ def test_5_3_2_rejects_monte_carlo_at_inference_and_over_the_wrong_axis(referenc
     assert_fails(verdict, "mean spread vs the rubric's estimate (relative difference)", "training=true")
     verdict = EX.grade(ref.replaced(mc_dropout_predict=_mc_wrong_axis), seed, only=["Monte Carlo dropout"])
     assert_fails(verdict, "one mean and one spread per row", "samples axis")
+
+
+def test_5_3_2_without_monte_carlo_sampling_scores_less_than_half(reference, seed):
+    """Partial credit that means something: one plain prediction and a zero spread (no sampling at all)
+    leaves the checks that grade the spread failed, not dropped, and the exercise under half its points."""
+    def no_sampling(model, X, n_samples):
+        mean = np.asarray(model.predict(X, verbose=0)).reshape(-1)
+        return mean, np.zeros_like(mean)
+    verdict = EX.grade(reference("5.3.2").replaced(mc_dropout_predict=no_sampling), seed)
+    assert_fails(verdict, "spread out of range / in range", "monte carlo dropout is the heart")
+    scored, possible = verdict.points()
+    assert possible == 10 and scored < 5, verdict.report()

@@ -56,3 +56,25 @@ def test_5_3_3_rejects_batch_statistics_at_inference_a_reversed_momentum_and_eps
     assert_fails(verdict, "moving statistics after a training call", "weight of the past")
     verdict = EX.grade(ref.replaced(batchnorm=_bn_variant(epsilon_outside=True)), seed, only=only)
     assert_fails(verdict, "training-mode outputs", "inside the square root")
+
+
+def test_5_3_3_rejects_batchnorm_that_updates_the_state_it_is_given(reference, seed):
+    """Arguments changed in place: the caller's state dict gets the new moving statistics."""
+    ref = reference("5.3.3")
+    right = ref.module.batchnorm
+
+    def batchnorm(x, state, training, momentum, epsilon):
+        y, new = right(x, state, training, momentum, epsilon)
+        state.update(new)
+        return y, state
+    verdict = EX.grade(ref.replaced(batchnorm=batchnorm), seed, only=["BatchNormalization by hand"])
+    assert_fails(verdict, "batchnorm runs", "in place")
+
+
+def test_5_3_3_rejects_batchnorm_that_ignores_the_epsilon_it_is_given(reference, seed):
+    """An argument silently ignored: Keras's default epsilon whatever the caller passes."""
+    ref = reference("5.3.3")
+    right = ref.module.batchnorm
+    verdict = EX.grade(ref.replaced(batchnorm=lambda x, state, training, momentum, epsilon: right(
+        x, state, training, momentum, 1e-3)), seed, only=["BatchNormalization by hand"])
+    assert_fails(verdict, "training-mode outputs", "epsilon")

@@ -37,6 +37,18 @@ def test_5_3_4_rejects_a_search_over_budget_and_an_untried_choice(reference, see
     assert_fails(EX.grade(untried, seed, only=["the search"]), "the chosen configuration is one of the trials", "untried")
 
 
+def test_5_3_4_rejects_the_configuration_with_the_highest_validation_loss(reference, seed, monkeypatch):
+    """A direction error in a procedure: max instead of min over the trials' losses."""
+    monkeypatch.setitem(SEARCH, "budget", 2)
+
+    def choose(evaluate, budget):
+        configs = [{"patience": 3}, {"l2": 3.0}]
+        scores = [evaluate(config) for config in configs]
+        return configs[scores.index(max(scores))]
+    verdict = EX.grade(reference("5.3.4").replaced(choose=choose), seed, only=["the search"])
+    assert_fails(verdict, "the choice has the lowest validation loss of the trials", "lowest", "direction")
+
+
 def test_5_3_4_rejects_a_smaller_network(reference, seed):
     def smaller(n_features, config):
         model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(32, activation="relu"),

@@ -4,6 +4,7 @@ check's hint must name the mistake (the grader: ``coursekit/graders/ex_5_4_2.py`
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from coursekit.graders.ex_5_4_2 import EX
 from coursekit.graders.lesson_5_4 import best_threshold, churn_predictions
@@ -31,3 +32,89 @@ def test_5_4_2_rejects_the_rule_for_calibrated_probabilities_and_a_strict_compar
 
     assert_fails(EX.grade(ref.replaced(expected_cost=strict), seed, only=["expected cost"]), "expected_cost",
            "equal to the threshold is flagged")
+
+
+# Cheats: choose_threshold reaches for the test split around the rules, from an exercise file of its own (the
+# graded file's code is what the rules hold). Each is refused: the part fails on the rule, never on the threshold.
+_CHEAT_HEAD = '''
+import numpy as np
+
+
+def expected_cost(y_true, scores, threshold, cost_fn=5.0, cost_fp=1.0):
+    flagged = np.asarray(scores) >= threshold
+    y = np.asarray(y_true)
+    return float((cost_fn * np.sum(~flagged & (y == 1)) + cost_fp * np.sum(flagged & (y == 0))) / len(y))
+
+
+def on_test(churn, p_val):
+    y, p = churn.y_test, p_val[: len(churn.y_test)]
+    return float(min(np.unique(p), key=lambda t: expected_cost(y, p, t)))
+'''
+
+CHEATS = {
+    "sys.modules": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import sys
+    return on_test(sys.modules["coursekit.grading.checks"].prepared("churn"), p_val)
+''',
+    "gc": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import gc
+    churn = next(o for o in gc.get_objects() if hasattr(o, "y_test") and hasattr(o, "X_test"))
+    return on_test(churn, p_val)
+''',
+    "caller frames": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import inspect
+    frame = inspect.currentframe().f_back
+    while frame is not None and "churn" not in frame.f_locals:
+        frame = frame.f_back
+    return on_test(frame.f_locals["churn"], p_val)
+''',
+    "a traceback's frames": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    try:
+        raise RuntimeError
+    except RuntimeError as exc:
+        frame = exc.__traceback__.tb_frame.f_back
+    return on_test(frame.f_globals["prepared"]("churn"), p_val)
+''',
+    "a thread": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import sys, threading
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(churn=sys.modules["coursekit.grading.checks"].prepared("churn")))
+    worker.start()
+    worker.join()
+    return on_test(box["churn"], p_val)
+''',
+    "a subprocess": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import subprocess, sys
+    code = "from coursekit.grading import prepared; print(prepared('churn').y_test.mean())"
+    subprocess.run([sys.executable, "-c", code], capture_output=True)
+    return 0.2
+''',
+    "ctypes": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import ctypes
+    ctypes.CDLL(None)
+    return 0.2
+''',
+    "a thread left running": '''
+def choose_threshold(y_val, p_val, cost_fn=5.0, cost_fp=1.0):
+    import threading, time
+    threading.Thread(target=time.sleep, args=(0.1,), daemon=True).start()
+    threading.Thread(target=lambda: time.sleep(2), daemon=True).start()
+    return 0.2
+''',
+}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread a cheat starts
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_5_4_2_refuses_a_student_function_that_reaches_for_the_test_split(cheat, tmp_path, seed):
+    path = tmp_path / "_5_4_2_exercise.py"
+    path.write_text(_CHEAT_HEAD + CHEATS[cheat])
+    verdict = EX.grade(EX.load(path), seed, only=["a threshold from validation data alone"])
+    assert_fails(verdict, "choose_threshold uses only train and validation data", "test split is scored by the rubric")

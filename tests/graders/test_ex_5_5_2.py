@@ -55,3 +55,26 @@ def test_5_5_2_rejects_sampling_from_the_global_state_and_one_that_ignores_the_s
     assert_fails(verdict, "the seed decides the draws", "random_state", "global")
     verdict = EX.grade(reference("5.5.2").replaced(sample=always_log_uniform), seed, only=["sampling"])
     assert_fails(verdict, "draws follow the distributions", "whatever the distribution")
+
+
+def test_5_5_2_rejects_one_seed_given_to_every_dial(reference, seed):
+    """Randomness: each dial drawn with the same seed, so the dials move together."""
+    def same_seed_per_dial(space, n, seed):
+        columns = {dial: dist.rvs(size=n, random_state=seed) for dial, dist in space.items()}
+        return [{dial: float(columns[dial][i]) for dial in space} for i in range(n)]
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=same_seed_per_dial), seed, only=["sampling"])
+    assert_fails(verdict, "draws are independent", "same random stream", "one generator")
+
+
+def test_5_5_2_rejects_a_generator_per_candidate_seeded_with_seed_plus_i(reference, seed):
+    """Randomness: neighbouring seeds' searches share all but one candidate."""
+    def seed_plus_i(space, n, seed):
+        out = []
+        for i in range(n):
+            rng = np.random.default_rng(seed + i)
+            out.append({dial: float(dist.rvs(random_state=rng)) for dial, dist in space.items()})
+        return out
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=seed_plus_i), seed, only=["sampling"])
+    assert_fails(verdict, "draws are independent", "seed + i")
