@@ -156,7 +156,12 @@ def test_a_function_that_returns_the_wrong_kind_of_thing_fails_a_check_not_the_g
     assert verdict.failed_names() == ["count_params matches Keras"], verdict.report()
     body = "def count_params(n_inputs, hidden, n_outputs=1):\n    return np.array([1, 2])\n" + SHALLOW_TODO
     verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
-    assert verdict.failed_names() == ["counting weights: measurable"], verdict.report()
+    assert verdict.failed_names() == ["count_params matches Keras"], verdict.report()
+    assert "array of shape (2,)" in verdict.failures[0].measured, verdict.report()
+    body = "class Sly:\n    def __eq__(self, other):\n        return True\n\n" + \
+           "def count_params(n_inputs, hidden, n_outputs=1):\n    return Sly()\n" + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])  # equal to everything
+    assert verdict.failed_names() == ["count_params matches Keras"], verdict.report()
 
 
 @pytest.mark.parametrize("where, body", [
