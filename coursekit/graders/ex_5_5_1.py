@@ -19,7 +19,7 @@ import numpy as np
 
 import coursekit
 import data
-from coursekit.grading import Exercise, Student
+from coursekit.grading import agrees_with_reference, Exercise, plain, Student
 
 EX = Exercise("5.5.1", ("design_grid", "count_fits"),
               targets={"networks": 9, "CV RMSE": 0.16, "test RMSE": 0.145})
@@ -64,7 +64,7 @@ def _housing_frames():
     return split.train[feats], split.train[target].to_numpy(np.float32), split.test[feats], split.test[target].to_numpy(np.float32)
 
 
-def _fits_truth(grid, n_splits: int, refit: bool) -> int:
+def _fits_truth(grid, n_splits: int, refit=True) -> int:
     from sklearn.model_selection import ParameterGrid
 
     return len(ParameterGrid(grid)) * n_splits + int(bool(refit))
@@ -78,21 +78,23 @@ _COUNT_CASES = [  # (grid, folds, refit): dicts, lists of dicts, an empty grid (
     ([{"a": [1, 2]}, {"b": [1, 2, 3], "c": [1, 2]}], 4, True),
     ({}, 4, True),
     ([{"a": [1, 2]}, {}], 2, True),
+    ({"a": [1, 2, 3], "b": [0.1, 0.2]}, 5, "neg_root_mean_squared_error"),  # refit on that metric: one refit
 ]
 
 
 @EX.part("counting fits", points=3)
 def _counting(student: Student, ctx, v):
-    for grid, folds, refit in _COUNT_CASES:
-        got, want = student.call("count_fits", grid, folds, refit), _fits_truth(grid, folds, refit)
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got != want:
-            kind = "a list of grids" if isinstance(grid, list) else "an empty grid" if not grid else "a grid"
-            v.check("count_fits", False, f"{got!r} for {kind} {grid}, {folds} folds, refit={refit}", str(want),
-                    "a grid search trains every candidate on every fold (the product of the list lengths times "
-                    "the folds), plus one network for the refit when refit is True; a list of grids searches each "
-                    "of them in turn (add their candidates), and an empty grid is one candidate: the defaults")
-            return
-    v.check("count_fits", True, f"{len(_COUNT_CASES)} hidden grids", "scikit-learn's count", "")
+    def kind(grid):
+        return "a list of grids" if isinstance(grid, list) else "an empty grid" if not grid else "a grid"
+
+    cases = [(f"{kind(grid)} {grid}, {folds} folds, refit={refit!r}", (grid, folds, refit)) for grid, folds, refit in _COUNT_CASES]
+    cases.insert(1, ("a grid {'a': [1, 2], 'b': [1, 2, 3]}, 2 folds, refit left to its default", ({"a": [1, 2], "b": [1, 2, 3]}, 2)))
+    agrees_with_reference(v, student, "count_fits", _fits_truth, cases, check="count_fits",
+                          same=lambda mine, want: type(plain(mine)) is int and mine == want,
+                          hint="a grid search trains every candidate on every fold (the product of the list lengths times "
+                               "the folds), plus one network for the refit when refit is on -- True, or the name of the "
+                               "metric to refit on; a list of grids searches each of them in turn (add their candidates), "
+                               "and an empty grid is one candidate: the defaults. Return a Python int")
 
 
 def _grid_problems(grid) -> str:

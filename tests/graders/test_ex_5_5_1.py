@@ -21,6 +21,30 @@ def test_5_5_1_rejects_a_count_without_the_refit_and_one_that_adds_list_lengths(
         assert_fails(verdict, "count_fits", "refit", "product")
 
 
+def test_5_5_1_rejects_a_refit_on_a_metric_name_not_counted(reference, seed):
+    """An argument's meaning half honoured: refit="neg_root_mean_squared_error" refits too."""
+    def only_true(param_grid, n_splits, refit=True):
+        from sklearn.model_selection import ParameterGrid
+
+        return len(ParameterGrid(param_grid)) * n_splits + (1 if refit is True else 0)
+
+    verdict = EX.grade(reference("5.5.1").replaced(count_fits=only_true), seed, only=["counting fits"])
+    assert_fails(verdict, "count_fits", "name of the metric")
+
+
+def test_5_5_1_rejects_a_count_cached_across_calls(reference, seed):
+    """State between calls: the count of the first grid of a size comes back for the next one."""
+    from sklearn.model_selection import ParameterGrid
+
+    memo = {}
+
+    def cached(param_grid, n_splits, refit=True):
+        return memo.setdefault(len(ParameterGrid(param_grid)), len(ParameterGrid(param_grid)) * n_splits + int(bool(refit)))
+
+    verdict = EX.grade(reference("5.5.1").replaced(count_fits=cached), seed, only=["counting fits"])
+    assert_fails(verdict, "count_fits", "state")
+
+
 def test_5_5_1_rejects_an_unrouted_dial_and_a_grid_over_budget(reference, seed):
     unrouted = EX.grade(reference("5.5.1").replaced(design_grid=lambda: {"learning_rate": [0.01, 0.03]}), seed,
                         only=["the grid and its cost"])
