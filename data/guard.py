@@ -164,6 +164,8 @@ def student_code(own_file: str | os.PathLike | None = None):
     if own_file is not None:
         _state.allowed = (os.path.basename(os.fspath(own_file)).split(".")[0],)
         _state.own = {os.fspath(own_file), os.path.realpath(own_file)}
+    elif not _active():
+        _state.own = None  # no graded file named: no earlier file's lines are taken for this block's
     outer = getattr(_state, "log", None)
     _state.log = [] if outer is None else outer
     _state.depth = getattr(_state, "depth", 0) + 1
