@@ -188,3 +188,35 @@ def test_code_that_replaces_what_the_rubric_measures_with_is_incorrect_and_undon
     import coursekit.training
     assert "lambda" not in keras.Model.predict.__qualname__
     assert coursekit.training.predict.__code__.co_name == "predict"
+
+
+class _Calls:
+    """A stand-in for a graded file: ``call`` runs one plain function."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def call(self, name, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+
+def _scaled(x, factor=2.0, shift=0.0):
+    return [v * factor + shift for v in x]
+
+
+@pytest.mark.parametrize("student, lead", [
+    (lambda x, factor=2.0, shift=0.0: [v * 2.0 + shift for v in x], "factor is ignored"),
+    (lambda x, factor=2.0, shift=0.0: [v * factor for v in x], "shift is ignored"),
+    (lambda x, factor=2.0, shift=0.0, _memo={}: _memo.setdefault(len(x), _scaled(x, factor, shift)), "earlier call"),
+    (lambda x, factor=2.0, shift=0.0: [int(v * factor + shift) for v in x], ""),
+])
+def test_agrees_with_reference_names_an_ignored_argument_and_state_between_calls(student, lead):
+    base = ("three numbers", ([1.5, 2.5, 3.0],), {"factor": 2.0, "shift": 0.0})
+    cases = [base, *grading.varied(base, factor=[3.0], shift=[1.0]), ("two numbers", ([0.25, 4.0],))]
+    verdict = grading.Verdict("x")
+    assert not grading.agrees_with_reference(verdict, _Calls(student), "scaled", _scaled, cases, check="scaled",
+                                             hint="scale, then shift")
+    assert verdict.failed_names() == ["scaled"]
+    assert lead in verdict.failures[0].hint and verdict.failures[0].hint.endswith("scale, then shift")
+    verdict = grading.Verdict("x")
+    assert grading.agrees_with_reference(verdict, _Calls(_scaled), "scaled", _scaled, cases, check="scaled", hint="")

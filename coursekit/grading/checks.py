@@ -212,33 +212,58 @@ def _show(value) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def varied(case, **changes) -> list[tuple]:
+    """Cases that differ from ``case`` (``(label, args, kwargs)``) in one keyword argument each: for
+    ``varied(base, beta=[2.0, 0.5])``, the base case with ``beta=2.0``, then with ``beta=0.5``. Given
+    to :func:`agrees_with_reference` after the base case, they test that every argument is honoured:
+    an answer that stays the base case's when the reference's changes is shown as that argument
+    ignored."""
+    label, args, kwargs = case if len(case) == 3 else (*case, {})
+    out = []
+    for key, values in changes.items():
+        for value in values:
+            out.append((f"{label}, with {key}={_show(value)}", args, {**kwargs, key: value}, (label, key)))
+    return out
+
+
 def agrees_with_reference(v: Verdict, student, name: str, reference, cases, *, check: str, hint: str,
                           tol: float = 1e-9, same=None) -> bool:
     """One check: the student's function ``name`` gives the reference's answer on every hidden case
-    (``(label, args)`` or ``(label, args, kwargs)``), each call on fresh copies of its arguments, then on
-    the first case once more (an answer that depends on earlier calls -- a memo, a module-level dict, a
-    class attribute -- differs there). Answers are compared as plain data (:func:`plain`), with the
-    reference's shape and kind of number; the engine checks that no argument was changed in place."""
+    (``(label, args)`` or ``(label, args, kwargs)``, or a case from :func:`varied`), each call on fresh
+    copies of its arguments, then on the first case once more (an answer that depends on earlier calls
+    -- a memo, a module-level dict, a class attribute -- differs there). Answers are compared as plain
+    data (:func:`plain`), with the reference's shape and kind of number; the engine checks that no
+    argument was changed in place. A varied case whose answer stays its base case's, where the
+    reference's changed, is reported as the varied argument ignored."""
     import copy
 
     same = same or (lambda mine, want: same_plain(mine, want, tol))
-    cases = [c if len(c) == 3 else (*c, {}) for c in cases]
+    cases = [(*c, None) if len(c) == 3 else (*c, {}, None) if len(c) == 2 else c for c in cases]
     order = [*range(len(cases)), 0]
-    earlier = []
+    earlier, answers = [], {}
     for step, i in enumerate(order):
-        label, args, kwargs = cases[i]
+        label, args, kwargs, varies = cases[i]
         want = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
         mine = student.call(name, *copy.deepcopy(args), **copy.deepcopy(kwargs))
         if not same(mine, want):
             again = step == len(order) - 1
-            stale = again or any(same(mine, answer) for answer in earlier)
+            base = answers.get(varies[0]) if varies else None
+            ignored = base is not None and same(mine, base[1]) and not same(want, base[1])
+            stale = not ignored and (again or any(same(mine, answer) for answer in earlier))
             measured = f"{_show(mine)} for {label}" + (" asked again after the other cases" if again else "")
-            v.check(check, False, measured, _show(want),
-                    ("the answer of an earlier call came back: the same arguments must give the same answer "
-                     "whatever was asked before, so keep no state between calls (no module-level dict, no class "
-                     "attribute, no memo keyed on the shape); " if stale else "") + hint)
+            lead = ""
+            if ignored:
+                lead = (f"the answer stayed the one for {varies[0]} when only {varies[1]} changed: the argument "
+                        f"{varies[1]} is ignored or overwritten inside the function (or the answer of an earlier call "
+                        f"came back): every argument must be used as given; ")
+            elif stale:
+                lead = ("the answer of an earlier call came back: the same arguments must give the same answer "
+                        "whatever was asked before, so keep no state between calls (no module-level dict, no class "
+                        "attribute, no memo keyed on the shape); ")
+            v.check(check, False, measured, _show(want), lead + hint)
             return False
         earlier.append(want)
+        answers.setdefault(label, (mine, want))
     return v.check(check, True, f"{len(cases)} hidden cases, the first asked twice", "the reference's answers", "")
 
 
