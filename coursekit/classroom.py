@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import catalog
 from .graders import max_points
-from .grading.report import write_junit
+from .grading.report import student_view, write_junit
 
 ZIP_LIMIT_MB = 200  # what a submission's zip may unpack to
 
@@ -130,7 +130,8 @@ def file_hashes(root: Path) -> dict[str, str]:
 
 
 def _failed(v: dict) -> list[dict]:
-    return [c for c in v.get("checks", []) if not c["ok"]]
+    """The failed checks as the student sees them (a test-split check without its number)."""
+    return [c for c in student_view(v).get("checks", []) if not c["ok"]]
 
 
 def feedback(student: str, verdicts: list[dict], meta: dict) -> str:

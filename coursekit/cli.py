@@ -169,7 +169,7 @@ def cmd_check(args) -> int:
     path = catalog.exercise_file(ex_id, "solution" if args.solution else "exercise")
     print(f"Checking {path.relative_to(REPO)} in {REPO} (seed {args.seed}) ...", flush=True)
     verdict = grade_submission([ex_id], solutions=args.solution, root=REPO, seed=args.seed, timeout=args.timeout)[0]
-    print_checks(verdict)
+    print_checks(verdict, test_numbers=args.solution)
     if not args.solution:
         state.record_verdicts([verdict])
     status = verdict["status"]

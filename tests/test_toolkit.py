@@ -233,3 +233,28 @@ def test_the_seed_table_flags_a_target_whose_margin_is_below_the_seed_spread(tmp
     assert "| 87 |" in weights and not weights.rstrip().endswith("| yes |")
     assert "is compiled" not in text
     assert seedtable.main([]) == 2
+
+
+def test_a_student_sees_whether_test_targets_are_met_not_the_test_numbers():
+    """`course check`, the exercise file run and a class's feedback show a test-split check as met or
+    missed, without its number; validation numbers and every number of the instructor's report stay."""
+    from coursekit import classroom
+    from coursekit.grading.report import check_lines, on_test_split, scoreboard_lines
+
+    checks = [("test_auc", True, "0.8412", ">= 0.83"), ("test RMSE (log price)", False, "0.1734", "<= 0.16"),
+              ("val_auc", True, "0.8520", ">= 0.84"), ("fastest setting", True, "adam", "adam")]
+    verdict = {"id": "5.1.3", "status": "incorrect", "points": 7, "max_points": 10, "message": "",
+               "metrics": {"test_auc": 0.8412, "val_auc": 0.852, "unweighted network: test cost at 0.5": 1.2345},
+               "checks": [{"name": n, "ok": ok, "measured": m, "expected": e, "hint": "h", "part": ""}
+                          for n, ok, m, e in checks]}
+    shown = "\n".join(check_lines(verdict))
+    assert "0.8412" not in shown and "0.1734" not in shown and "1.234" not in shown, shown
+    assert "test_auc: measured met" in shown and "test RMSE (log price): measured missed" in shown, shown
+    assert "0.8520" in shown and "adam" in shown, shown
+    assert "0.1734" in "\n".join(check_lines(verdict, test_numbers=True))
+    handed_back = classroom.feedback("alice", [verdict], {"graded_at": "now", "course_version": "x", "seed": 0})
+    handed_back += json.dumps(classroom.gradescope([verdict], 1.0))
+    assert "0.1734" not in handed_back and "missed" in handed_back, handed_back
+    assert "0.8412" in "\n".join(scoreboard_lines([verdict]))  # the instructor's scoreboard keeps the numbers
+    assert [on_test_split(n) for n in ("test_auc", "Test F1 at the validation threshold", "latest", "attested",
+                                       "contest cost", "val_auc")] == [True, True, False, False, False, False]

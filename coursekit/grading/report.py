@@ -6,16 +6,45 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import copy
+import re
+
 from .engine import NOT_ATTEMPTED
+
+# A check or a number measured on the test split says so in its name: "test" as a word ("test_auc",
+# "test RMSE (log price)", "unweighted network: test cost at 0.5").
+_TEST_SPLIT = re.compile(r"(?<![a-z])test(?![a-z])", re.IGNORECASE)
+TEST_SPLIT_HIDDEN = "on the test split: its number is in your instructor's grade report"
+
+
+def on_test_split(name: str) -> bool:
+    """Whether a check or a metric of a verdict was measured on the test split (its name says "test")."""
+    return bool(_TEST_SPLIT.search(name))
+
+
+def student_view(verdict: dict) -> dict:
+    """The verdict as the student sees it (``course check``, the exercise file run, their feedback): a
+    check measured on the test split shows whether it met its target, not the number, and the test
+    split's other numbers are left out. Seeing test numbers after each change invites tuning on the
+    test split; validation numbers are shown whole. The instructor's reports keep every number."""
+    out = copy.deepcopy(verdict)
+    for check in out.get("checks", []):
+        if on_test_split(check["name"]):
+            check["measured"] = ("met" if check["ok"] else "missed") + f" ({TEST_SPLIT_HIDDEN})"
+    out["metrics"] = {k: v for k, v in out.get("metrics", {}).items() if not on_test_split(k)}
+    return out
 
 
 def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def check_lines(verdict: dict) -> list[str]:
+def check_lines(verdict: dict, *, test_numbers: bool = False) -> list[str]:
     """Each check (measured vs expected, a hint for what failed), the other measured numbers, and
-    what the student's code printed, marked as theirs."""
+    what the student's code printed, marked as theirs. Numbers measured on the test split are shown
+    only with ``test_numbers`` (a reference solution's check); a student sees :func:`student_view`."""
+    if not test_numbers:
+        verdict = student_view(verdict)
     lines = []
     checks = verdict.get("checks", [])
     for check in checks:
@@ -36,8 +65,8 @@ def check_lines(verdict: dict) -> list[str]:
     return lines
 
 
-def print_checks(verdict: dict) -> None:
-    for line in check_lines(verdict):
+def print_checks(verdict: dict, *, test_numbers: bool = False) -> None:
+    for line in check_lines(verdict, test_numbers=test_numbers):
         print(line)
 
 
