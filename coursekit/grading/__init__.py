@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .checks import (activation_name, agrees_with_reference, as_float, assert_fails, dense_layers, hidden_nonlinearities,
                      is_compiled, is_model, loss_is, loss_name, model_layers, nonlinear_hidden, output_layer, plain,
-                     prepared, same_plain, train, varied)
+                     prepared, rubric_cache, same_plain, train, varied)
 from .engine import (CORRECT, INCORRECT, NOT_ATTEMPTED, USES_SOLUTION, Check, Context, Exercise, Missing, Part,
                      RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, Verdict, load_module,
                      public_api, solution_references)
@@ -29,7 +29,7 @@ __all__ = [
     "RuleBroken", "SolutionUsed", "Student", "StudentFailure", "Tampered", "Todo", "Verdict", "activation_name",
     "agrees_with_reference", "as_float", "assert_fails", "dense_layers", "grade_file", "hidden_nonlinearities",
     "is_compiled", "is_model", "load_module", "loss_is", "loss_name", "model_layers", "nonlinear_hidden",
-    "output_layer", "plain", "prepared", "public_api", "same_plain", "solution_references", "train", "varied",
+    "output_layer", "plain", "prepared", "public_api", "rubric_cache", "same_plain", "solution_references", "train", "varied",
 ]
 
 

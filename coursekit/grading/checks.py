@@ -130,6 +130,26 @@ def assert_fails(verdict: Verdict, check: str, *words: str) -> None:
     assert all(w in hint for w in words), f"the hint of {check!r} does not name the mistake: {hint}"
 
 
+def rubric_cache(fn):
+    """``functools.lru_cache`` for what the rubric computes once per process (prepared data with its
+    test split, trained reference models, their test predictions), refused while student code runs:
+    a graded file that finds the rubric's module in ``sys.modules`` cannot call it for what it
+    cached. (The data package's loaders refuse the same way.)"""
+    cached = functools.lru_cache(maxsize=None)(fn)
+    what = f"{fn.__module__}.{fn.__qualname__}, the rubric's own results"
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        from data import guard
+
+        guard.protect(what)
+        return cached(*args, **kwargs)
+
+    guarded.cache_clear = cached.cache_clear
+    guarded.cache_info = cached.cache_info
+    return guarded
+
+
 def prepared(name: str):
     """A prepared data set ("churn", "housing" or "digits"), built once per process and shared by
     every lesson's rubric (the split and the preprocessing do not depend on the seed). It holds the
@@ -140,7 +160,7 @@ def prepared(name: str):
     return _prepared(name)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _prepared(name: str):
     import data
 
