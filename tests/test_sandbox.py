@@ -328,3 +328,19 @@ def test_with_the_rules_on_a_submission_cannot_start_a_process_at_all(tmp_path):
     assert v["status"] == "incorrect" and v["points"] == 0, v
     assert any("a subprocess" in c["measured"] for c in v["checks"]), v
     assert not processes_with(f"304.{RUN}")
+
+
+def test_a_file_shipped_beside_the_exercise_is_not_there_when_it_is_graded(tmp_path):
+    """A cache of answers handed in beside the exercise file (worked out at home, from the public data):
+    the submission is laid out as its exercise files alone, so the file is not there to read."""
+    cheat = solution("5.4.6").replace(
+        '    val_loss = np.asarray(history["val_loss"], dtype=np.float64)\n',
+        '    import json, pathlib\n'
+        '    answers = json.loads(pathlib.Path(__file__).with_name("answers_cache.json").read_text())\n'
+        '    return answers[str(len(history["val_loss"]))]\n', 1)
+    assert cheat != solution("5.4.6")
+    lesson = catalog.LESSONS["5.4"].folder
+    root = student_copy(tmp_path / "hana", {"5.4.6": cheat}, {f"{lesson}/answers_cache.json": '{"1": 1}'})
+    verdict = sandbox.grade_submission(["5.4.6"], root=root, timeout=120)[0]
+    assert verdict["status"] == "incorrect", verdict
+    assert any("answers_cache.json" in c["measured"] and not c["ok"] for c in verdict["checks"]), verdict

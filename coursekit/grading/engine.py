@@ -15,6 +15,7 @@ Verdicts: ``correct``, ``incorrect``, ``not attempted`` (the stub is untouched),
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import inspect
 import itertools
@@ -370,6 +371,7 @@ class Student:
             return cls(ex_id, None, path, uses_solution=f"{path.name} refers to {refs[0]}")
         if untouched:
             return cls(ex_id, None, path, untouched=True)
+        threads = set(threading.enumerate())
         try:
             with guard.student_code(path) as log:
                 module = load_module(path, catalog.lesson_folder(ex_id))
@@ -383,7 +385,13 @@ class Student:
         changed = baseline.changed()
         if changed:
             return cls(ex_id, None, path, tampered=f"importing {path.name} replaced {', '.join(changed[:3])}")
-        return cls(ex_id, module, path)
+        student = cls(ex_id, module, path)
+        left = [t for t in threading.enumerate() if t not in threads and t.is_alive() and student._started(t)]
+        if left:  # a timer or a thread that could change things while the rubric measures
+            _cancel(left)
+            return cls(ex_id, None, path, tampered=f"importing {path.name} left a thread running ({left[0].name}), "
+                                                   "where a graded file only defines its functions")
+        return student
 
     def replaced(self, **functions) -> "Student":
         """A copy with some functions replaced (the rubric's deliberately wrong answers)."""
@@ -427,9 +435,15 @@ class Student:
         """Whether a thread runs the graded file's code (its target, or a run method defined there)."""
         if self.path is None:
             return False
+        if isinstance(thread, threading.Timer):  # libraries do not start timers in the code a student calls
+            return True
         own = {str(self.path), str(Path(self.path).resolve())}
         for fn in (getattr(thread, "_target", None), getattr(type(thread), "run", None)):
+            while isinstance(fn, functools.partial):
+                fn = fn.func
             code = getattr(fn, "__code__", None)
+            if fn is not None and code is None and fn is not getattr(type(thread), "run", None):
+                return True  # a built-in run in a thread (setattr, exec): no library's doing
             if code is not None and code.co_filename in own:
                 return True
         return False
@@ -462,6 +476,7 @@ class Student:
             raise Tampered(name, f"replaced {', '.join(changed[:3])}", TAMPER_RULE)
         left = [t for t in threading.enumerate() if t not in threads and t.is_alive() and self._started(t)]
         if left:
+            _cancel(left)
             raise RuleBroken(name, f"it left a thread running ({left[0].name}), outside the rules of student code",
                              guard.RULE + ": a student function returns its answer and leaves nothing running")
         for kind, what in log:
@@ -474,6 +489,15 @@ class Student:
                                      f"{name}() must not change an argument in place: the caller uses it "
                                      "again (work on a copy: np.array(x, dtype=float), dict(state), list(widths))")
         return result
+
+
+def _cancel(threads) -> None:
+    """Stop what can be stopped of the threads a graded file left running (a ``threading.Timer`` that
+    has not fired); the sandbox's process ends with the rest."""
+    for thread in threads:
+        cancel = getattr(thread, "cancel", None)
+        if isinstance(thread, threading.Timer) and callable(cancel):
+            cancel()
 
 
 def _values(obj, depth: int = 0):
@@ -645,4 +669,7 @@ class Exercise:
                         "results the rubric can measure", "return what the function's docstring describes "
                         "(a compiled keras.Model, an array of the stated shape, a dict with the stated keys)")
         v._part = ""
+        changed = _integrity().changed()  # after the last part: a change made behind the rubric's back (a timer)
+        if changed:
+            v.outcome, v.message = INCORRECT, f"while the rubric measured, {', '.join(changed[:3])} was replaced: {TAMPER_RULE}"
         return v
