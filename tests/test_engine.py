@@ -166,7 +166,7 @@ def test_a_function_that_returns_the_wrong_kind_of_thing_fails_a_check_not_the_g
     body = "class Sly:\n    def __eq__(self, other):\n        return True\n\n" + \
            "def count_params(n_inputs, hidden, n_outputs=1):\n    return Sly()\n" + SHALLOW_TODO
     verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])  # equal to everything
-    assert verdict.failed_names() == ["count_params matches Keras"], verdict.report()
+    assert verdict.failed_names() == ["count_params runs"], verdict.report()
 
 
 @pytest.mark.parametrize("where, body", [
@@ -278,3 +278,17 @@ def test_a_thread_started_in_a_call_is_held_to_the_rules(tmp_path, body):
         assert "build_deep uses only train and validation data" in verdict.failed_names(), verdict.report()
         assert "left a thread running" in verdict.failures[0].measured
     assert verdict.points()[0] == 0
+
+
+@pytest.mark.parametrize("sly", [
+    "class Sly:\n    def __init__(self, n):\n        self.n = n\n    def __eq__(self, other):\n        return True\n",
+    "class Sly(str):\n    __eq__ = lambda self, other: True\n    __hash__ = str.__hash__\n",
+    "class Sly(float):\n    def __sub__(self, other):\n        return 0.0\n    __rsub__ = __sub__\n",
+])
+def test_an_answer_whose_comparison_is_the_students_own_fails(tmp_path, sly):
+    """An object equal to everything (or a number whose difference is always 0), returned alone or inside
+    a list: the check of that function fails, whatever the rubric compares it with."""
+    body = sly + "def count_params(n_inputs, hidden, n_outputs=1):\n    return [Sly(1)][0]\n" + SHALLOW_TODO
+    verdict = EX_5_1_1.grade(_student(tmp_path, body), 0, only=["counting weights"])
+    assert verdict.failed_names() == ["count_params runs"], verdict.report()
+    assert "comparisons are defined in" in verdict.failures[0].measured

@@ -488,7 +488,34 @@ class Student:
                 raise StudentFailure(name, f"changed its argument {argument} in place",
                                      f"{name}() must not change an argument in place: the caller uses it "
                                      "again (work on a copy: np.array(x, dtype=float), dict(state), list(widths))")
+        sly = self._own_comparison(result)
+        if sly:
+            raise StudentFailure(name, f"returned a {sly} whose comparisons are defined in {self.path.name}",
+                                 f"{name}() must return plain values (numbers, strings, arrays, lists and dicts of "
+                                 "them): the rubric compares what it returns, so that comparison may not be the "
+                                 "exercise's own")
         return result
+
+    _COMPARING = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__float__", "__int__",
+                  "__index__", "__array__", "__abs__", "__sub__", "__rsub__", "__hash__", "__contains__")
+
+    def _own_comparison(self, value, depth: int = 0) -> str:
+        """The name of a class in ``value`` (or in the lists, tuples and dicts it holds) whose comparisons
+        or conversions to a number are methods written in the graded file (an object equal to everything)."""
+        if self.path is None or depth > 2:
+            return ""
+        if isinstance(value, (list, tuple)):
+            return next((n for n in (self._own_comparison(x, depth + 1) for x in value[:50]) if n), "")
+        if isinstance(value, dict):
+            return next((n for n in (self._own_comparison(x, depth + 1) for x in list(value.values())[:50]) if n), "")
+        own = {str(self.path), str(Path(self.path).resolve())}
+        for klass in type(value).__mro__[:-1]:
+            for attr in self._COMPARING:
+                fn = vars(klass).get(attr)
+                code = getattr(fn, "__code__", None)
+                if code is not None and code.co_filename in own:
+                    return type(value).__name__
+        return ""
 
 
 def _cancel(threads) -> None:
