@@ -1,6 +1,7 @@
 """pytest configuration of the test suite.
 
-    pytest                         the reference solutions, the graders' wrong answers, demos, stubs, data, toolkit
+    pytest                         the reference solutions, the graders' wrong answers, stubs, data, toolkit
+    pytest -m demos                every demo run in full, and the numbers the lessons quote from it
     pytest --grade                 this copy's exercise files (the student's work) instead, each in the sandbox
     pytest --seed 3                every exercise graded with seed 3 (targets hold for seeds 0-9, docs/seeds.md)
     pytest --exercise 5.1.2        only that exercise's grading and wrong answers (repeatable)

@@ -192,6 +192,7 @@ def _run_demo(demo: Path, figures: Path, monkeypatch) -> tuple[str, float]:
     return out.getvalue(), round(time.perf_counter() - start, 1)
 
 
+@pytest.mark.demos
 @pytest.mark.parametrize("demo", DEMOS, ids=lambda d: d.stem)
 def test_demo_runs_writes_figures_and_prints_the_numbers_the_lesson_quotes_from_it(demo, tmp_path, monkeypatch, request):
     """The demo runs as a script into a temporary figures folder and writes real figures; every number
