@@ -28,7 +28,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 import coursekit
 from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered,
                                activation_name, dense_layers, hidden_nonlinearities, loss_name, prepared, train)
-from coursekit.training import predict
+from coursekit.training import outputs_logits, predict
 
 from .lesson_5_3 import regularisation_signature
 
@@ -66,7 +66,8 @@ def _architecture_problem(model) -> str:
     widths = [layer.units for layer in dense_layers(model)]
     if widths != [*HIDDEN_5_3_4, 1]:
         return f"Dense widths {widths}, not {[*HIDDEN_5_3_4, 1]}"
-    if set(hidden_nonlinearities(model)) != {"relu"} or activation_name(dense_layers(model)[-1]) != "sigmoid":
+    logits = outputs_logits(model)  # Dense(1) with a cross-entropy from_logits=True: the same classifier
+    if set(hidden_nonlinearities(model)) != {"relu"} or (activation_name(dense_layers(model)[-1]) != "sigmoid" and not logits):
         return f"activations {hidden_nonlinearities(model)} and {activation_name(dense_layers(model)[-1])}, not ReLU and a sigmoid output"
     opt = model.optimizer
     rate = float(np.asarray(opt.learning_rate)) if not callable(getattr(opt, "learning_rate", None)) else float("nan")

@@ -100,3 +100,15 @@ def test_5_3_1_rejects_selected_inputs_memoised_by_input_count(reference, seed):
         return memo.setdefault(len(importance), np.flatnonzero(importance >= 0.2 * importance.max()))
     verdict = EX.grade(reference("5.3.1").replaced(selected_inputs=selected_inputs), seed, only=["reading the selection"])
     assert_fails(verdict, "selected_inputs", "state")
+
+
+def test_5_3_1_grades_the_logits_form_as_the_same_classifier(reference, seed):
+    """Dense(1) with no activation and BinaryCrossentropy(from_logits=True) passes where a sigmoid is asked."""
+    def build_selector(n):
+        model = keras.Sequential([keras.Input(shape=(n,)),
+                                  keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.L1(0.01)),
+                                  keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
+        return model
+    verdict = EX.grade(reference("5.3.1").replaced(build_selector=build_selector), seed, only=["the selecting network"])
+    assert not verdict.failures, verdict.report()

@@ -159,3 +159,18 @@ def test_5_3_3_rejects_a_raw_path_around_the_normalisation_and_linear_hidden_lay
                  "every path from the inputs passes the normalisation", "skips the normalisation")
     assert_fails(EX.grade(ref.replaced(build_raw_input_network=linear), seed, only=only),
                  "network hidden non-linearities", "linear")
+
+
+def test_5_3_3_grades_the_logits_form_as_the_same_classifier(reference, seed):
+    """Dense(1) with no activation and BinaryCrossentropy(from_logits=True) passes where a sigmoid is asked."""
+    import keras
+
+    def logits(n):
+        model = keras.Sequential([keras.Input(shape=(n,)), keras.layers.BatchNormalization(),
+                                  keras.layers.Dense(64, activation="relu"), keras.layers.Dense(32, activation="relu"),
+                                  keras.layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
+        return model
+    verdict = EX.grade(reference("5.3.3").replaced(build_raw_input_network=logits), seed,
+                       only=["BatchNormalization learns the scale"])
+    assert not verdict.failures, verdict.report()

@@ -116,3 +116,18 @@ def test_5_3_4_rejects_a_dropout_rate_that_never_becomes_a_layer_and_a_penalty_n
                  "never becomes a dropout layer")
     late = ref.replaced(build_network=lambda n, c: _network(n, c, penalty_after_build=True), choose=_choose_only({"l2": 0.03}))
     assert_fails(EX.grade(late, seed, only=only), "every option of a configuration shows in the network", "after it is built")
+
+
+def test_5_3_4_grades_the_logits_form_as_the_same_network(reference, seed, monkeypatch):
+    """Dense(1) with no activation and BinaryCrossentropy(from_logits=True) is the task's network."""
+    monkeypatch.setitem(SEARCH, "budget", 1)
+
+    def logits(n_features, config):
+        model = keras.Sequential([keras.Input(shape=(n_features,))]
+                                 + [keras.layers.Dense(256, activation="relu", kernel_regularizer=keras.regularizers.L2(
+                                     config.get("l2", 0.0))) for _ in range(3)] + [keras.layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
+        return model
+    verdict = EX.grade(reference("5.3.4").replaced(build_network=logits, choose=_choose_only({"l2": 0.03})), seed,
+                       only=["the search"])
+    assert not verdict.failures, verdict.report()
