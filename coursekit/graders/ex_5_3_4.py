@@ -254,7 +254,7 @@ def _search(student: Student, ctx, v):
     if not v.check("the chosen configuration is one of the trials", bool(match), chosen, "one of the configurations evaluated",
                    "return one of the configurations you evaluated: an untried one has no validation score behind it"):
         return
-    best = min(run["val_loss"] for run in trials.runs)
+    best = min((run["val_loss"] for run in trials.runs if run["val_loss"] == run["val_loss"]), default=float("nan"))
     v.check("the choice has the lowest validation loss of the trials", match[-1]["val_loss"] <= best + 1e-9,
             f"validation loss {match[-1]['val_loss']:.4g}", f"{best:.4g} (the lowest of the trials)",
             "keep the configuration whose trial had the LOWEST validation loss: a loss is better when smaller (the "

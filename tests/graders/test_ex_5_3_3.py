@@ -174,3 +174,13 @@ def test_5_3_3_grades_the_logits_form_as_the_same_classifier(reference, seed):
     verdict = EX.grade(reference("5.3.3").replaced(build_raw_input_network=logits), seed,
                        only=["BatchNormalization learns the scale"])
     assert not verdict.failures, verdict.report()
+
+
+def test_5_3_3_takes_min_max_scaling_as_a_scaler_learned_from_the_training_rows(reference, seed):
+    """Another right answer: each column mapped to [0, 1] by its training minimum and range."""
+    def fit_scaler(X_train):
+        low, span = X_train.min(axis=0), np.ptp(X_train, axis=0)
+        span = np.where(span > 0, span, 1.0)
+        return lambda X: ((np.asarray(X, dtype=np.float64) - low) / span).astype(np.float32)
+    verdict = EX.grade(reference("5.3.3").replaced(fit_scaler=fit_scaler), seed, only=["input scaling"])
+    assert "fit_scaler on hidden tables" not in verdict.failed_names(), verdict.report()
