@@ -22,7 +22,7 @@ What the rubric does and measures (you do not write any of it):
   most 40 epochs of batches of 64 rows) and returns the binary cross-entropy on the validation
   rows computed from the predictions (without the penalties Keras adds to the loss it reports);
 - requires at most 4 trials, that the configuration chosen is one of them and the one with the
-  lowest validation loss, and that every option of a configuration (but "patience") shows in
+  lowest validation loss, and that every number of a configuration (but "patience") shows in
   the network built from it: without the option, the penalties, the dropout layers or the
   optimizer differ;
 - calls ``choose`` on 8 made-up tables of trials whose losses it knows (the best trial first,

@@ -95,10 +95,11 @@ class _Trials:
         self.runs, self.problems, self.refused, self.ignored = [], [], 0, []
 
     def _options_shown(self, n_features: int, config: dict) -> None:
-        """Every option of the configuration (but "patience", which the rubric reads) must show in the network built
-        from it: the network built without the option must differ in its penalties, dropout or noise layers, layers
-        or optimizer. Options set to 0, None or False may change nothing."""
-        options = [k for k, value in config.items() if k != "patience" and value not in (0, None, False, "", [], {})]
+        """Every numeric option of the configuration (but "patience", which the rubric reads) must show in the network
+        built from it: the network built without the option must differ in its penalties, dropout or noise layers,
+        layers or optimizer. Options set to 0 or False may change nothing; text (a label) is not asked."""
+        options = [k for k, value in config.items()
+                   if k != "patience" and isinstance(value, (int, float)) and value]  # a label or a list may be a name
         if not options:
             return
         whole = _signature(self.student.module.build_network(n_features, copy.deepcopy(config)))
