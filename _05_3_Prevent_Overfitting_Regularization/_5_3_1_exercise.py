@@ -13,14 +13,17 @@ the first Dense layer (the kernel has one row per input and one column per unit)
 
 What the rubric does and measures (you do not write any of it):
 - checks that the first layer is a Dense layer on the 60 inputs with an L1 penalty on its
-  kernel, one sigmoid output unit and binary cross-entropy;
+  kernel that Keras really adds to the loss, that every path from the inputs to the output
+  passes that layer, one sigmoid output unit and binary cross-entropy;
 - trains your network (at most 60 epochs of batches of 256 rows, early stopping on the
   validation loss, best epoch restored) and measures each input's importance itself: the mean
   importance of the noise columns must be <= 0.2 times that of the 10 strongest real inputs, no
   noise column may rank among the 10 most important inputs, and the test ROC AUC must be >= 0.825;
-- calls ``selected_inputs`` on networks of its own whose first-layer weights it set (a few
-  inputs used, the others jittering near zero as Adam leaves them): exactly the used inputs must
-  come back. On your trained network it prints how many real and noise columns your rule keeps,
+- calls ``selected_inputs`` on 10 networks of its own whose first-layer weights it set (some
+  inputs used, the others jittering near zero as Adam leaves them; weights on scales from 0.02 to
+  30 times each other, every input used or a single one, ties, a layer before the first Dense
+  one), each on a fresh network and the first once more at the end: exactly the used inputs must
+  come back, as integer column indices. On your trained network it prints how many real and noise columns your rule keeps,
   and the test ROC AUC of a logistic regression on the kept columns alone.
 
 Run this file to see what the rubric measures; ``course check 5.3.1`` records the verdict and

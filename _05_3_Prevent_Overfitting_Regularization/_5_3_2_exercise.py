@@ -11,13 +11,18 @@ network ``n_samples`` times on ``X`` with its dropout active and returns, per ro
 the standard deviation of those predictions.
 
 What the rubric does and measures (you do not write any of it):
-- checks that your network has Dropout between its hidden layers and none after the output, one
-  output unit without activation and a regression loss; that predictions of the same houses are
+- checks that your network has Dropout between its hidden layers and none after the output,
+  every Dropout layer with a rate above 0, every path from the inputs to the output through a
+  Dropout layer, a non-linear activation on every hidden layer, one output unit without
+  activation and a regression loss; that predictions of the same houses are
   identical twice, with ``predict`` and with a plain call (dropout off at inference), and that a
   call in training mode is not;
 - trains it with your optimizer and loss on log prices (at most 100 epochs of batches of 64
   sales, early stopping on the validation loss, best epoch restored) and scores the test split:
   RMSE of the log price <= 0.14;
+- calls ``mc_dropout_predict`` on a small dropout network of its own that counts the rows it
+  sees, with 3, 12 and 40 samples and 3 again: exactly that many passes over X with dropout
+  active, and a mean and a spread of shape (len(X),) each;
 - calls ``mc_dropout_predict`` with 50 samples on a dropout network of its own and compares with
   its own Monte Carlo estimate: the mean spread within 0.1 of it (relatively) and the means
   close to its own. From your spreads: on test houses whose numeric inputs are moved 3 times as

@@ -18,12 +18,18 @@ What the rubric does and measures (you do not write any of it):
   raw inputs (it prints the test ROC AUC) and on your scaled ones: the test ROC AUC must be
   >= 0.82. Your function must scale a row the same whether it comes alone or with others, and
   the largest column standard deviation of the scaled training rows must be <= 10 times the
-  smallest;
-- checks that your network has a BatchNormalization layer before its first Dense layer, one
-  sigmoid output unit and binary cross-entropy, trains it on the raw inputs the same way with
+  smallest. On 5 hidden tables (a constant column, whole numbers, a single row to scale, a
+  single training row) it must return finite floats of the rows' shape, learned from the
+  training rows alone: moving and rescaling a table's columns changes nothing in its scaled
+  values, and a table fitted again gives the same answer;
+- checks that your network has a BatchNormalization layer before its first Dense layer, that
+  every path from the inputs to the output passes it, a non-linear activation on every hidden
+  layer, one sigmoid output unit and binary cross-entropy, trains it on the raw inputs the same way with
   your optimizer: test ROC AUC >= 0.82;
-- compares ``batchnorm`` with a real BatchNormalization layer on batches you have not seen, in
-  both modes: outputs and moving statistics within 0.0001 (relative).
+- compares ``batchnorm`` with its own NumPy computation on 10 hidden batches (each setting
+  varied, a single row, a constant column, whole numbers), the first asked again at the end,
+  and with a real BatchNormalization layer on batches you have not seen, in both modes:
+  outputs and moving statistics within 0.0001 (relative).
 
 Run this file to see what the rubric measures; ``course check 5.3.3`` records the verdict and
 ``course hint 5.3.3`` gives a hint.

@@ -21,7 +21,14 @@ What the rubric does and measures (you do not write any of it):
   your network for the configuration, checks the architecture and the optimizer, trains it (at
   most 40 epochs of batches of 64 rows) and returns the binary cross-entropy on the validation
   rows computed from the predictions (without the penalties Keras adds to the loss it reports);
-- requires at most 4 trials, and that the configuration chosen is one of them;
+- requires at most 4 trials, that the configuration chosen is one of them and the one with the
+  lowest validation loss, and that every number of a configuration (but "patience") shows in
+  the network built from it: without the option, the penalties, the dropout layers or the
+  optimizer differ;
+- calls ``choose`` on 8 made-up tables of trials whose losses it knows (the best trial first,
+  last, tied, a trial that diverged with a NaN loss, budgets of 2 and 3), then the first again:
+  it must stay within each budget and return a configuration of the lowest loss (NaN is never
+  the lowest);
 - trains the same architecture without any regularisation, with the same seed, in the same run,
   and scores both on the churn test split (1,409 customers): the test log loss of your choice
   must be at least 0.5 lower, its test ROC AUC >= 0.8, and its validation loss at most 0.15 above
@@ -68,7 +75,8 @@ def choose(evaluate, budget: int) -> dict:
     # TODO: which configurations are worth a trial, and which one to keep.
     candidates = [{"l2": 0.03}, {"l2": 0.1}, {"patience": 5}, {"l2": 0.01, "dropout": 0.3}]
     scores = [evaluate(config) for config in candidates[:budget]]
-    return candidates[scores.index(min(scores))]
+    finite = [score if score == score else float("inf") for score in scores]  # a diverged trial (NaN) never wins
+    return candidates[finite.index(min(finite))]
 
 
 if __name__ == "__main__":

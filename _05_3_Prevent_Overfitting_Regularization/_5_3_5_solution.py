@@ -19,7 +19,8 @@ What the rubric does and measures (you do not write any of it):
   the validation loss with patience 10, best epoch restored) and scores the RMSE of the log price
   on the 217 target test houses. It trains the same architecture from scratch on each draw and
   scores the source network as it is;
-- checks that both models start from the source network's hidden weights, that the frozen
+- checks that both models start from the source network's hidden weights, that every path from
+  the inputs to the output passes those transferred layers (no branch around them), that the frozen
   model's hidden weights are bit-for-bit unchanged by its training while something else trains,
   that fine-tuning changes every layer, and that the source network is left as it was;
 - averaged over the 3 draws: the frozen model's RMSE must be >= 0.03 below from scratch; the

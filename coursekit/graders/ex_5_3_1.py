@@ -6,8 +6,11 @@ The grader owns the harness: it hides 20 standard-normal noise columns among the
 loss) with the optimizer and loss the student compiled, and computes every graded number itself: its
 own measure of each input's importance (the mean absolute weight of its row in the first Dense
 kernel), the weight the noise columns keep, whether one is among the ten strongest inputs, the test
-ROC AUC. ``selected_inputs`` is graded on hidden networks whose first-layer weights the grader set (a
-few inputs used, the others jittering near zero, as Adam leaves them). Each target comes from the
+ROC AUC. The L1 penalty is read from what Keras adds to the loss (a regulariser set after the layer is
+built adds nothing), and no path from the inputs may skip the penalised layer. ``selected_inputs`` is
+compared (``agrees_with_reference``) with the inputs the grader used on 10 hidden networks whose
+first-layer weights it set (some inputs used, the others jittering near zero, as Adam leaves them;
+several scales, all or one input used, ties), a fresh network for every call. Each target comes from the
 reference solution's spread over seeds 0-4 (the comment above it gives the numbers) with a margin; the
 wrong answers in ``tests/graders/test_ex_5_3_1.py`` show that the check aimed at each mistake fails and
 that its hint names the mistake.
@@ -23,9 +26,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, dense_layers,
+from coursekit.grading import (agrees_with_reference, Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, dense_layers,
                                is_compiled, is_model, loss_name, output_layer, prepared, train)
 from coursekit.training import predict
+
+from .lesson_5_3 import BuildsArguments, path_around, penalty_strengths
 
 
 def _soft_call(student: Student, name: str, *args):
@@ -40,11 +45,9 @@ def _soft_call(student: Student, name: str, *args):
 
 
 def _l1_of(layer) -> float:
-    reg = getattr(layer, "kernel_regularizer", None)
-    try:
-        return float(getattr(reg, "l1", 0.0) or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
+    """The L1 strength the layer's kernel really carries into the loss (0 for a regulariser Keras never applies)."""
+    kernel = getattr(layer, "kernel", None)
+    return penalty_strengths(kernel)[0] if kernel is not None else 0.0
 
 
 EX = Exercise("5.3.1", ("build_selector", "selected_inputs"),
@@ -97,15 +100,24 @@ def _selector(student: Student, ctx, v):
     strength = _l1_of(first)
     v.metric("L1 strength on the first layer", strength)
     has_l1 = v.check("L1 penalty on the first layer's kernel", strength > 0,
-                     type(first.kernel_regularizer).__name__ if first.kernel_regularizer is not None else "none",
+                     f"{type(first.kernel_regularizer).__name__ if first.kernel_regularizer is not None else 'no penalty'}, "
+                     f"l1 {strength:g} in the loss",
                      "an L1 penalty (keras.regularizers.L1 or L1L2 with l1 > 0)",
                      "an L1 penalty on the first layer's kernel is what switches inputs off: L2 only shrinks weights, "
-                     "and a penalty on a layer further in leaves the inputs' weights untouched")
+                     "and a penalty on a layer further in leaves the inputs' weights untouched. Give it to the layer when "
+                     "you create it (kernel_regularizer=...): one set on a layer after it is built, or on a frozen layer, "
+                     "never reaches the loss")
+    around = path_around(model, lambda layer: layer is first)
+    no_bypass = v.check("every path from the inputs passes the penalised first layer", around is None,
+            " -> ".join(["input", *around, "output"]) if around else "yes", "no path around it",
+            "the inputs also reach the output by a path that skips the penalised first layer: through that path the "
+            "network uses every input, noise included, whatever the penalty does to the first layer. Feed the inputs "
+            "to the penalised layer only")
     output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
     v.check("network loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
             "a yes/no target: binary cross-entropy")
-    if not has_l1:
-        return  # the exercise is what an L1 penalty does: without one there is nothing to measure
+    if not (has_l1 and no_bypass):
+        return  # the exercise is what an L1 penalty does: without one, or around it, there is nothing to measure
     train(model, X_train, churn.y_train, X_val, churn.y_val, seed=ctx.seed, epochs=EX.target("epochs"),
           batch_size=EX.target("batch"), patience=10)
     importance = _importance(model)
@@ -137,48 +149,84 @@ def _selector(student: Student, ctx, v):
         v.metric("logistic regression on the kept columns: test AUC", roc_auc_score(churn.y_test, lr.predict_proba(X_test[:, idx])[:, 1]))
 
 
-def _selection_cases() -> list[tuple[keras.Model, set[int], str]]:
-    """Networks whose first-layer weights the rubric set: a few inputs used (mean |w| from 0.35 to 1 times
-    the strongest), the others jittering near zero (mean |w| about 1% of the strongest), as Adam leaves them."""
+def _selection_kernel(rng, n_in: int, units: int, n_used: int, scale: float = 1.0, ties: int = 0):
+    """A first-layer kernel the rubric sets: ``n_used`` inputs used (mean |w| from 0.35 to 1 times the strongest,
+    ``ties`` more rows equal to the strongest), the others jittering near zero (mean |w| about 1% of the strongest),
+    as Adam leaves them; everything times ``scale``. The kernel and the used inputs."""
+    used = rng.choice(n_in, n_used, replace=False)
+    W = rng.uniform(-0.006, 0.006, size=(n_in, units))
+    strong = rng.normal(size=(n_used, units))
+    target = 0.3 * rng.uniform(0.35, 1.0, size=n_used)
+    target[0] = 0.3
+    W[used] = strong * (target / np.abs(strong).mean(axis=1))[:, None]
+    for k in range(1, ties + 1):
+        W[used[k]] = W[used[0]][::-1]  # the same mean |w| as the strongest input
+    return (W * scale).astype(np.float32), np.sort(used)
+
+
+def _selection_cases() -> list[tuple]:
+    """(label, (kernel, kind), used): hidden networks whose first-layer weights the rubric set. Kinds: a
+    Sequential network, a functional one with a second hidden layer, one with Dropout on its inputs
+    before the first Dense layer. Scales from 0.02 to 30 times the usual (a fixed cut-off fits one of
+    them only), every input used, a single one, ties with the strongest, and two networks with as many
+    inputs but other inputs used."""
     rng = np.random.default_rng(531)
+    spec = [(60, 32, 13, 1.0, 0, "sequential"), (25, 8, 6, 1.0, 0, "functional"), (90, 16, 31, 1.0, 0, "sequential"),
+            (40, 64, 4, 1.0, 0, "functional"), (60, 32, 20, 0.02, 0, "sequential"), (30, 16, 9, 30.0, 0, "dropout first"),
+            (12, 8, 12, 1.0, 0, "sequential"), (20, 8, 1, 1.0, 0, "functional"), (35, 16, 7, 1.0, 2, "sequential"),
+            (60, 32, 5, 1.0, 0, "dropout first")]
     cases = []
-    for n_in, units, n_used, functional in [(60, 32, 13, False), (25, 8, 6, True), (90, 16, 31, False), (40, 64, 4, True)]:
-        used = rng.choice(n_in, n_used, replace=False)
-        W = rng.uniform(-0.006, 0.006, size=(n_in, units))
-        strong = rng.normal(size=(n_used, units))
-        target = 0.3 * rng.uniform(0.35, 1.0, size=n_used)
-        target[0] = 0.3
-        W[used] = strong * (target / np.abs(strong).mean(axis=1))[:, None]
-        coursekit.set_seed(531)
-        if functional:
-            inputs = keras.Input(shape=(n_in,))
-            hidden = keras.layers.Dense(units, activation="relu")(inputs)
-            model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Dense(8, activation="relu")(hidden)))
-        else:
-            model = keras.Sequential([keras.Input(shape=(n_in,)), keras.layers.Dense(units, activation="relu"),
-                                      keras.layers.Dense(1, activation="sigmoid")])
-        first = dense_layers(model)[0]
-        first.kernel.assign(W.astype(np.float32))
-        cases.append((model, {int(i) for i in used}, f"{n_in} inputs, {n_used} of them used"))
+    for n_in, units, n_used, scale, ties, kind in spec:
+        W, used = _selection_kernel(rng, n_in, units, n_used, scale, ties)
+        label = (f"a {kind} network of {n_in} inputs, {n_used} of them used" + (f", weights x{scale:g}" if scale != 1 else "")
+                 + (f", {ties + 1} tied for the strongest" if ties else ""))
+        cases.append((label, (W, kind), used))
     return cases
+
+
+def _network_with_kernel(W, kind: str) -> keras.Model:
+    """A churn-like network whose first Dense layer holds the kernel ``W``."""
+    n_in, units = W.shape
+    inputs = keras.Input(shape=(n_in,))
+    x = keras.layers.Dropout(0.1)(inputs) if kind == "dropout first" else inputs
+    first = keras.layers.Dense(units, activation="relu")
+    hidden = first(x)
+    if kind == "functional":
+        hidden = keras.layers.Dense(8, activation="relu")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input(shape=(n_in,)), first, keras.layers.Dense(1, activation="sigmoid")])
+    first.kernel.assign(W)
+    return model
+
+
+def _same_selection(mine, want) -> bool:
+    """The same inputs, as integer column indices in any order (or a boolean mask over the inputs)."""
+    try:
+        arr = np.asarray(mine)
+    except (TypeError, ValueError):
+        return False
+    if arr.dtype == bool:
+        arr = np.flatnonzero(arr)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        return False
+    return len(arr) == len(want) and set(arr.tolist()) == set(np.asarray(want).tolist())
 
 
 @EX.part("reading the selection", points=4)
 def _reading(student, ctx, v):
     cases = _selection_cases()
-    for model, used, what in cases:
-        got = _as_indices(student.call("selected_inputs", model), len(_importance(model)))
-        if got is None:
-            v.check("selected_inputs", False, "not a list of column indices", "column indices",
-                    "return the indices of the inputs the network uses, as an array or list of integers")
-            return
-        missed, extra = len(used - got), len(got - used)
-        if missed or extra:
-            v.check("selected_inputs", False, f"{missed} used inputs missed, {extra} unused inputs kept, on a network of {what}",
-                    "exactly the used inputs",
-                    "an input is used when its row of the first kernel holds weights far larger than the near-zero jitter "
-                    "of the unused ones: compare each input's mean absolute weight with the strongest input's -- not with "
-                    "exactly 0 (Adam never lands exactly on 0), and not a fixed number of inputs (a network may use any "
-                    "number of them)")
-            return
-    v.check("selected_inputs", True, f"{len(cases)} networks", "exactly the used inputs", "")
+
+    def used_inputs(W, kind):  # the reference: the inputs the rubric gave weights to
+        return next(used for _, (K, _), used in cases if np.array_equal(K, W))
+
+    coursekit.set_seed(531)
+    agrees_with_reference(
+        v, BuildsArguments(student, _network_with_kernel), "selected_inputs", used_inputs,
+        [(label, args) for label, args, _ in cases], check="selected_inputs", same=_same_selection,
+        hint="return the column indices (integers, each once) of the inputs the network uses: an input is used when its "
+             "row of the first Dense kernel holds weights far larger than the near-zero jitter of the unused ones. "
+             "Compare each input's mean absolute weight with the strongest input's -- not with exactly 0 (Adam never "
+             "lands exactly on 0), not with a fixed number (the weights of another network are on another scale), and "
+             "not a fixed number of inputs (a network may use any number of them, all of them or one). Read the first "
+             "Dense layer, wherever it sits among the layers")

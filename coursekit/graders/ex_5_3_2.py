@@ -2,9 +2,11 @@
 
 The grader owns the harness: it builds the student's house-price network and checks where its
 Dropout layers sit and that predictions are deterministic at inference yet random with
-``training=True``, then trains it itself (:func:`coursekit.graders.lesson_5_3.train`: the optimizer
+``training=True``, that every path to the output passes a Dropout layer with a rate above 0 and that
+the hidden layers are non-linear, then trains it itself (:func:`coursekit.graders.lesson_5_3.train`: the optimizer
 and loss the student compiled, ``tf.data`` pipelines, early stopping on the validation loss) and
-computes the test RMSE itself. ``mc_dropout_predict`` runs on a copy of the grader's own dropout
+computes the test RMSE itself. ``mc_dropout_predict`` first runs on a small network that counts the rows it sees in training mode
+(3, 12, 40 and 3 samples again: exactly that many passes, shapes (n,)), then on a copy of the grader's own dropout
 network (trained once per seed and process) and is compared with the grader's own Monte Carlo
 estimate (200 samples); hidden inputs: the test houses with their numeric columns moved out of range
 (times 3), and the quarter of test houses the network gets most wrong, where the spread must be larger.
@@ -22,8 +24,9 @@ import numpy as np
 
 import coursekit
 import data
-from coursekit.graders.lesson_5_3 import rmse
-from coursekit.grading import Exercise, is_compiled, is_model, loss_name, output_layer, prepared, Student, train
+from coursekit.graders.lesson_5_3 import path_around, rmse
+from coursekit.grading import (Exercise, is_compiled, is_model, loss_name, nonlinear_hidden, output_layer, prepared,
+                               Student, train)
 from coursekit.training import predict
 
 
@@ -55,6 +58,16 @@ def _dropout_network(student: Student, ctx, v):
     v.check("no Dropout after the output", not any(i > last for i in drop_at), "after the output" if any(i > last for i in drop_at)
             else "none", "none", "a Dropout after the output layer zeroes whole predictions during training: dropout "
             "belongs between hidden layers, never after the output")
+    rates = [float(getattr(layer, "rate", 0.0) or 0.0) for layer in layers if _is_dropout(layer)]
+    v.check("every Dropout layer drops units", bool(rates) and min(rates) > 0, f"rates {rates}", "rates above 0",
+            "a Dropout layer with a rate of 0 drops nothing: give each Dropout layer the rate you chose")
+    around = path_around(model, lambda layer: _is_dropout(layer) and float(getattr(layer, "rate", 0.0) or 0.0) > 0)
+    v.check("every path from the inputs to the output passes a Dropout layer", around is None,
+            " -> ".join(["input", *around, "output"]) if around else "yes", "no path around the dropout",
+            "a shortcut (a skip connection, a second branch) carries the signal to the output without passing any "
+            "Dropout layer: through it the network learns as if there were no dropout, and Monte Carlo samples vary "
+            "only on the other path. Put dropout on every path to the output")
+    nonlinear_hidden(v, "network", model)
     output_layer(v, "network", model, 1, "linear", "a regression output has no activation: any log price must be reachable")
     v.check("network loss", loss_name(model) in _REGRESSION_LOSSES, loss_name(model), "a regression loss (MSE, MAE, Huber)",
             "a continuous target is fitted with a regression loss")
@@ -121,16 +134,65 @@ def _mc_arrays(out, n: int):
     """(mean, std) as float arrays of shape (n,), or None."""
     try:
         mean, std = out
-        mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+        mean, std = np.asarray(mean), np.asarray(std)
     except (TypeError, ValueError):
         return None
-    if mean.size != n or std.size != n or mean.shape[0] != n or std.shape[0] != n:
+    if mean.shape != (n,) or std.shape != (n,) or mean.dtype.kind != "f" or std.dtype.kind != "f":
         return None
-    return mean.reshape(n), std.reshape(n)
+    return mean.astype(np.float64), std.astype(np.float64)
+
+
+class _RowCounter(keras.layers.Layer):
+    """Passes its inputs on and counts the rows it sees in training mode and at inference (variables, so a
+    compiled function counts too): how many forward passes a Monte Carlo estimate made, however they are batched."""
+
+    def build(self, shape):
+        self.training_rows = self.add_weight(shape=(), initializer="zeros", trainable=False, name="training_rows")
+        self.inference_rows = self.add_weight(shape=(), initializer="zeros", trainable=False, name="inference_rows")
+
+    def call(self, x, training=None):
+        rows = keras.ops.cast(keras.ops.shape(x)[0], "float32")
+        (self.training_rows if training else self.inference_rows).assign_add(rows)
+        return x
+
+
+def _observed_network():
+    """A small dropout network whose forward passes the rubric counts, and three inputs of 20 rows for it."""
+    coursekit.set_seed(5302)
+    counter = _RowCounter()
+    model = keras.Sequential([keras.Input(shape=(5,)), counter, keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dropout(0.5), keras.layers.Dense(1)])
+    X = np.random.default_rng(5302).normal(size=(3, 20, 5)).astype(np.float32)  # three inputs of one shape
+    return model, counter, X
+
+
+def _honours_n_samples(student, v) -> bool:
+    """On the small observed network: for several n_samples, one mean and one spread per row (shape (n,)), and the
+    rows seen in training mode those of exactly n_samples passes over X; the first asked again at the end."""
+    model, counter, X = _observed_network()
+    for step, n_samples in enumerate((3, 12, 40, 3)):
+        counter.training_rows.assign(0.0)
+        counter.inference_rows.assign(0.0)
+        out = student.call("mc_dropout_predict", model, X[step % 3].copy(), n_samples)
+        if _mc_arrays(out, X.shape[1]) is None:
+            return False  # the shapes are graded on the rubric's own network below
+        passes = float(counter.training_rows.numpy()) / X.shape[1]
+        if passes != n_samples:
+            why = (f"{passes:g} passes over X with dropout active" if passes else "no pass at all after an earlier "
+                   "call (an answer kept from an earlier call)" if step else "no prediction was made with dropout active "
+                   "(training=True)")
+            return v.check("mc_dropout_predict honours n_samples", False, f"{why} for n_samples={n_samples}",
+                           f"{n_samples} passes", "make exactly n_samples predictions of every row with dropout active, "
+                           "as asked (not a fixed number, not one more or one less), and compute them again on every "
+                           "call (keep no answer from an earlier call): a spread from another number of samples is "
+                           "another estimate")
+    return v.check("mc_dropout_predict honours n_samples", True, "3, 12, 40 and 3 again: as many passes", "n_samples "
+                   "passes", "")
 
 
 @EX.part("Monte Carlo dropout", points=6.5)
 def _monte_carlo(student, ctx, v):
+    _honours_n_samples(student, v)
     houses = prepared("housing")
     net, far, ref_mean, ref_std = _mc_network(ctx.seed)
     model = keras.models.clone_model(net)  # the student gets a copy: the rubric's own network stays as trained
@@ -139,9 +201,12 @@ def _monte_carlo(student, ctx, v):
     coursekit.set_seed(ctx.seed)
     out = student.call("mc_dropout_predict", model, houses.X_test.copy(), samples)
     got = _mc_arrays(out, n)
-    shape = [np.shape(x) for x in out] if isinstance(out, (tuple, list)) else type(out).__name__
-    if not v.check("one mean and one spread per row", got is not None, shape if got is None else f"2 x ({n},)", f"2 x ({n},)",
-                   "return (mean, std), each with one value per row of X: reduce over the samples axis, not over the rows"):
+    shape = ([f"{np.asarray(x).dtype.name} {np.shape(x)}" for x in out] if isinstance(out, (tuple, list))
+             else type(out).__name__)
+    if not v.check("one mean and one spread per row", got is not None, shape if got is None else f"2 x ({n},)",
+                   f"2 float arrays of shape ({n},)", "return (mean, std), each a float array with exactly one value per "
+                   "row of X, of shape (len(X),) and not (len(X), 1): reduce over the samples axis, not over the rows, "
+                   "and flatten the model's single output column"):
         return
     mean, std = got
     rel = abs(float(np.mean(std)) / float(np.mean(ref_std)) - 1.0)

@@ -5,9 +5,13 @@ The grader owns the harness: it hands the student's functions the churn inputs w
 columns back in their units (months, dollars), scales them with the student's ``fit_scaler`` (a row
 must be scaled the same alone or with others), and trains its own churn network on them itself
 (:func:`coursekit.graders.lesson_5_3.train`, 10 epochs) against the same network on the raw inputs,
-trained in the same run (once per seed and process). The student's BatchNormalization network is
+trained in the same run (once per seed and process); on hidden tables (a constant column, whole numbers,
+one row) the scaler must give finite floats learned from the training rows alone (a change of units of
+a table changes nothing). The student's BatchNormalization network, which no path from the inputs may
+route around and whose hidden layers must be non-linear, is
 trained on the raw inputs the same way, with the optimizer and loss the student compiled. The
-hand-written ``batchnorm`` is compared with a real ``keras.layers.BatchNormalization`` on hidden
+hand-written ``batchnorm`` is compared with a NumPy reference (``agrees_with_reference``, every setting
+varied) and with a real ``keras.layers.BatchNormalization`` on hidden
 batches and layer states (columns of very different means and scales, one with a variance far below
 epsilon, several momenta and epsilons), in training and at inference. Each target comes from the
 reference solution's spread over seeds 0-4 (the comment above it gives the numbers) with a margin; the
@@ -25,8 +29,11 @@ from sklearn.metrics import roc_auc_score
 
 import coursekit
 import data
-from coursekit.grading import Exercise, is_compiled, is_model, loss_name, output_layer, prepared, Student, train
+from coursekit.grading import (agrees_with_reference, Exercise, is_compiled, is_model, loss_name, nonlinear_hidden,
+                               output_layer, prepared, Student, train, varied)
 from coursekit.training import predict
+
+from .lesson_5_3 import path_around
 
 
 EX = Exercise("5.3.3", ("fit_scaler", "build_raw_input_network", "batchnorm"),
@@ -70,6 +77,70 @@ def _raw_baseline_auc(seed: int) -> float:
     return _fit_test_auc(_scaling_network(prepared("churn").n_features), *_raw_churn(), seed)
 
 
+def _hidden_tables() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(label, training rows, rows to scale): columns whose means and spreads differ by up to 10^6, a constant
+    column, whole numbers, a single row to scale, a single training row."""
+    rng = np.random.default_rng(5333)
+    loc = np.array([5e3, -2.0, 0.3, 40.0, 0.0, 7.0])
+    spread = np.array([2e3, 1e-3, 0.5, 12.0, 1.0, 0.0])  # the last column is constant
+    tables = []
+    for rows, label in [(50, "50 training rows of six columns, one of them constant"), (9, "9 training rows")]:
+        X = loc + spread * rng.normal(size=(rows, 6))
+        tables.append((label, X, loc + spread * rng.normal(size=(12, 6))))
+    ints = rng.integers(-50, 500, size=(30, 4)) * np.array([1, 10, 100, 1])
+    tables.append(("30 training rows of whole numbers (an integer array)", ints, rng.integers(-50, 500, size=(5, 4))))
+    tables.append(("rows scaled one at a time", tables[0][1], tables[0][2][:1]))
+    tables.append(("a single training row", tables[0][1][:1], tables[0][2]))
+    return tables
+
+
+def _scaler_on_hidden_tables(student, v) -> bool:
+    """Properties every per-column scaler learned from the training rows has, on hidden tables (standardising,
+    min-max and robust scaling all have them): the shape and floats kept, finite values, the same answer for a row
+    alone, the map learned from the training rows alone (a shift and a change of unit of the training rows and of
+    the rows to scale leave the scaled values as they were), the same answer again after other tables."""
+    rng = np.random.default_rng(5334)
+    tables = _hidden_tables()
+    first = None
+    for label, X, Z in [*tables, tables[0]]:
+        scale = student.call("fit_scaler", X.copy())
+        out = np.asarray(student.invoke("scale", scale, Z.copy()))
+        problem, hint = "", ""
+        if out.shape != Z.shape or out.dtype.kind != "f":
+            problem = f"{out.dtype.name} array of shape {out.shape}"
+            hint = "scale(X) returns floats (whatever X holds: whole numbers too) in an array of X's shape"
+        elif not np.all(np.isfinite(out)):
+            problem = "values that are not finite"
+            hint = ("a column whose training spread is 0 (a constant column, or a single training row) must not be "
+                    "divided by 0: give such a column a spread of 1")
+        elif len(X) > 1:  # one training row has no spread to learn: only finite values are asked of it
+            a = rng.uniform(0.01, 100.0, size=X.shape[1])
+            b = rng.uniform(-1e3, 1e3, size=X.shape[1])
+            constant = np.ptp(X, axis=0) == 0
+            a[constant], b[constant] = 1.0, 0.0  # kept exactly constant (a moved one could gain a rounding spread)
+            moved = np.asarray(student.invoke("scale", student.call("fit_scaler", a * X + b), a * Z + b), dtype=np.float64)
+            alone = np.asarray(student.invoke("scale", scale, Z[-1:].copy()), dtype=np.float64)
+            if not np.allclose(moved, out, rtol=1e-3, atol=1e-3):
+                problem = "other values once the training rows and the rows to scale are moved and rescaled alike"
+                hint = ("the statistics must be learned from the training rows given to fit_scaler, each column's "
+                        "from its own values (not fixed numbers, not those of another table, not kept from an earlier "
+                        "call): then a change of units of the data changes nothing in the scaled values")
+            elif not np.allclose(alone, out[-1:], rtol=1e-5, atol=1e-5):
+                problem = "another value for the last row scaled alone"
+                hint = ("learn the statistics once, from the training rows, inside fit_scaler: a scale computed from the "
+                        "rows it is given treats a single new row differently")
+            elif first is not None and label == tables[0][0] and not np.allclose(out, first, rtol=1e-6, atol=1e-6):
+                problem = "another answer for the first table asked again"
+                hint = ("the same training rows must give the same scaler whatever was fitted before: keep no "
+                        "statistics between calls (no module-level variable, no class attribute)")
+        if problem:
+            return v.check("fit_scaler on hidden tables", False, f"{problem}, for {label}", "finite floats of the "
+                           "rows' shape, learned from the training rows alone", hint)
+        first = out if first is None else first
+    return v.check("fit_scaler on hidden tables", True, f"{len(tables)} tables, the first fitted twice",
+                   "finite floats of the rows' shape, learned from the training rows alone", "")
+
+
 @EX.part("input scaling", points=3)
 def _input_scaling(student: Student, ctx, v):
     raw_train, raw_val, raw_test = _raw_churn()
@@ -91,6 +162,7 @@ def _input_scaling(student: Student, ctx, v):
             "learn the statistics once, from the training rows, inside fit_scaler: a scale computed from the rows it is "
             "given treats every batch (and a single new customer) differently"):
         return  # a model trained on such inputs could not be used on one customer at a time
+    _scaler_on_hidden_tables(student, v)
     spreads = scaled[0].std(axis=0)
     ratio = float(spreads.max() / spreads.min()) if spreads.min() > 0 else float("inf")
     # Measured: standardising every column 1.0; raw inputs, and one factor for the whole table, 7,541.
@@ -119,6 +191,12 @@ def _bn_first(student, ctx, v):
     v.check("BatchNormalization before the first Dense layer", "BatchNormalization" in kinds[:first_dense], kinds[:first_dense + 1],
             "a BatchNormalization layer, then Dense", "the raw inputs reach the first Dense layer unscaled: a "
             "BatchNormalization layer in front of it standardises them with each batch's statistics and learns the scale")
+    around = path_around(model, lambda layer: "Normalization" in type(layer).__name__)
+    v.check("every path from the inputs passes the normalisation", around is None,
+            " -> ".join(["input", *around, "output"]) if around else "yes", "no path around it",
+            "the raw inputs also reach the output by a path that skips the normalisation layer: that path still sees "
+            "dollars next to 0/1 columns. Feed the inputs to the normalisation layer only")
+    nonlinear_hidden(v, "network", model)
     output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
     v.check("network loss", loss_name(model) == "binarycrossentropy", loss_name(model), "binarycrossentropy",
             "a yes/no target: binary cross-entropy")
@@ -171,9 +249,44 @@ def _close(got, want, tol) -> bool:
     return got.shape == want.shape and bool(np.all(np.abs(got - want) <= tol * np.maximum(1.0, np.abs(want))))
 
 
+def _bn_reference(x, state, training, momentum, epsilon):
+    """What BatchNormalization computes, in NumPy (float64): the outputs and the four arrays after the call."""
+    x = np.asarray(x, dtype=np.float64)
+    new = {k: np.asarray(a, dtype=np.float64) for k, a in state.items()}
+    if training:
+        mean, variance = x.mean(axis=0), x.var(axis=0)
+        new["moving_mean"] = momentum * new["moving_mean"] + (1 - momentum) * mean
+        new["moving_variance"] = momentum * new["moving_variance"] + (1 - momentum) * variance
+    else:
+        mean, variance = new["moving_mean"], new["moving_variance"]
+    return new["gamma"] * (x - mean) / np.sqrt(variance + epsilon) + new["beta"], new
+
+
+def _bn_numpy_cases() -> list[tuple]:
+    """Hidden batches for the comparison with the NumPy reference: each setting varied alone from a base case, a
+    single row in training mode (its variance is 0), a constant column, whole numbers in."""
+    x, state, momentum, epsilon = _bn_cases()[0]
+    base = ("16 rows", (x, state), {"training": True, "momentum": momentum, "epsilon": epsilon})
+    rng = np.random.default_rng(5335)
+    const = x.copy()
+    const[:, 2] = 4.0
+    ints = rng.integers(-20, 20, size=(10, 5))
+    return [base, *varied(base, epsilon=[0.5, 1e-5], momentum=[0.5, 0.0], training=[False]),
+            ("a single row in training", (x[:1], state), {"training": True, "momentum": 0.9, "epsilon": 1e-3}),
+            ("a constant column", (const, state), {"training": True, "momentum": 0.9, "epsilon": 1e-3}),
+            ("whole numbers (an integer array)", (ints, state), {"training": True, "momentum": 0.8, "epsilon": 0.01}),
+            ("whole numbers at inference", (ints, state), {"training": False, "momentum": 0.8, "epsilon": 0.01})]
+
+
 @EX.part("BatchNormalization by hand", points=4)
 def _bn_by_hand(student, ctx, v):
     tol = EX.target("tolerance")
+    agrees_with_reference(v, student, "batchnorm", _bn_reference, _bn_numpy_cases(), check="batchnorm on hidden batches",
+                          tol=tol, hint="normalise with the batch's own mean and biased variance in training and with "
+                          "the moving statistics at inference, epsilon added to the variance inside the square root, "
+                          "then gamma and beta; in training each moving statistic becomes momentum x its old value + "
+                          "(1 - momentum) x the batch's. Use every setting as given, return floats, and return new_state "
+                          "with the same four keys as state")
     failed = {}
     for x, state, momentum, epsilon in _bn_cases():
         where = f"{len(x)} rows, momentum {momentum:g}, epsilon {epsilon:g}"

@@ -4,7 +4,10 @@ The grader owns the harness: the student's ``choose`` receives the grader's ``ev
 which builds the student's network for a configuration (it must stay the task's network: 3 x
 Dense(256, relu), a sigmoid output, Adam or AdamW at 0.001, binary cross-entropy), trains it itself
 on 400 training customers (:func:`coursekit.graders.lesson_5_3.train`, early stopping when the
-configuration asks for it), returns the validation loss and refuses trials beyond the budget. The
+configuration asks for it), returns the validation loss and refuses trials beyond the budget; every option of a configuration
+must show in the network built from it (built again without the option, its penalties, dropout layers
+or optimizer differ). ``choose`` is also called on made-up tables of trials whose right choice is
+known (the best first or last, ties, NaN losses, smaller budgets). The
 chosen network is scored by the grader against the unregularised network, trained the same way with
 the same seed (once per seed and process), and against a logistic regression on the same 400 rows
 (reported only). Each target comes from the reference solution's spread over seeds 0-4 (the comment
@@ -25,7 +28,9 @@ from sklearn.metrics import log_loss, roc_auc_score
 import coursekit
 from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered,
                                activation_name, dense_layers, hidden_nonlinearities, loss_name, prepared, train)
-from coursekit.training import predict
+from coursekit.training import outputs_logits, predict
+
+from .lesson_5_3 import regularisation_signature
 
 
 def _bce(y, p) -> float:
@@ -61,7 +66,8 @@ def _architecture_problem(model) -> str:
     widths = [layer.units for layer in dense_layers(model)]
     if widths != [*HIDDEN_5_3_4, 1]:
         return f"Dense widths {widths}, not {[*HIDDEN_5_3_4, 1]}"
-    if set(hidden_nonlinearities(model)) != {"relu"} or activation_name(dense_layers(model)[-1]) != "sigmoid":
+    logits = outputs_logits(model)  # Dense(1) with a cross-entropy from_logits=True: the same classifier
+    if set(hidden_nonlinearities(model)) != {"relu"} or (activation_name(dense_layers(model)[-1]) != "sigmoid" and not logits):
         return f"activations {hidden_nonlinearities(model)} and {activation_name(dense_layers(model)[-1])}, not ReLU and a sigmoid output"
     opt = model.optimizer
     rate = float(np.asarray(opt.learning_rate)) if not callable(getattr(opt, "learning_rate", None)) else float("nan")
@@ -70,6 +76,10 @@ def _architecture_problem(model) -> str:
     if loss_name(model) != "binarycrossentropy":
         return f"loss {loss_name(model)}, not binary cross-entropy"
     return ""
+
+
+def _signature(model):
+    return regularisation_signature(model) if isinstance(model, keras.Model) else None
 
 
 class _BudgetSpent(RuntimeError):
@@ -82,7 +92,25 @@ class _Trials:
 
     def __init__(self, student: Student, seed: int, budget: int):
         self.student, self.seed, self.budget = student, seed, budget
-        self.runs, self.problems, self.refused = [], [], 0
+        self.runs, self.problems, self.refused, self.ignored = [], [], 0, []
+
+    def _options_shown(self, n_features: int, config: dict) -> None:
+        """Every numeric option of the configuration (but "patience", which the rubric reads) must show in the network
+        built from it: the network built without the option must differ in its penalties, dropout or noise layers,
+        layers or optimizer. Options set to 0 or False may change nothing; text (a label) is not asked."""
+        options = [k for k, value in config.items()
+                   if k != "patience" and isinstance(value, (int, float)) and value]  # a label or a list may be a name
+        if not options:
+            return
+        whole = _signature(self.student.module.build_network(n_features, copy.deepcopy(config)))
+        for key in options:
+            try:
+                without = _signature(self.student.module.build_network(n_features, {k: value for k, value in
+                                                                                     config.items() if k != key}))
+            except Exception:  # noqa: BLE001 -- an option the others need: not one that is ignored
+                continue
+            if whole is not None and without == whole:
+                self.ignored.append(f"{key!r} of {config}")
 
     def __call__(self, config):
         if len(self.runs) >= self.budget:
@@ -92,6 +120,7 @@ class _Trials:
             raise TypeError(f"evaluate() takes a configuration dict, not {type(config).__name__}")
         config = copy.deepcopy(config)
         X, y, X_val, y_val = _case_rows()
+        self._options_shown(X.shape[1], config)
         coursekit.set_seed(self.seed)
         model = self.student.module.build_network(X.shape[1], copy.deepcopy(config))
         problem = _architecture_problem(model)
@@ -136,7 +165,61 @@ def _logistic_on_case_rows() -> dict:
     return {"test": _bce(churn.y_test, p), "test_auc": roc_auc_score(churn.y_test, p)}
 
 
-@EX.part("the search", points=3)
+class _Table:
+    """An ``evaluate(config)`` that answers from a made-up table: the i-th trial gets the i-th loss, whatever its
+    configuration; it keeps a copy of every configuration asked and refuses trials beyond the budget."""
+
+    def __init__(self, losses, budget: int):
+        self.losses, self.budget, self.asked, self.refused = list(losses), budget, [], 0
+
+    def __call__(self, config):
+        if len(self.asked) >= self.budget:
+            self.refused += 1
+            raise _BudgetSpent(f"the budget of {self.budget} trials is spent")
+        if not isinstance(config, dict):
+            raise TypeError(f"evaluate() takes a configuration dict, not {type(config).__name__}")
+        self.asked.append(copy.deepcopy(config))
+        return self.losses[len(self.asked) - 1]
+
+
+NAN = float("nan")
+# (what the table shows, the validation losses of the trials in the order asked, the budget)
+MADE_UP_TRIALS = [("the second trial best", [0.52, 0.47, 0.61, 0.49], 4), ("the first trial best", [0.40, 0.45, 0.50, 0.55], 4),
+                  ("the last trial best", [0.60, 0.50, 0.45, 0.41], 4), ("two trials tied for the best", [0.50, 0.42, 0.42, 0.60], 4),
+                  ("a first trial that diverged (NaN)", [NAN, 0.48, 0.44, 0.51], 4),
+                  ("a diverged trial (NaN) in the middle", [0.50, NAN, 0.45, 0.47], 4),
+                  ("a budget of 2", [0.50, 0.45], 2), ("a budget of 3", [0.43, 0.45, 0.47], 3)]
+
+
+@EX.part("the choice on made-up trials", points=1)
+def _made_up(student: Student, ctx, v):
+    for what, losses, budget in [*MADE_UP_TRIALS, MADE_UP_TRIALS[0]]:
+        table = _Table(losses, budget)
+        ok, chosen = student.attempt("choose", table, budget)
+        if table.refused:
+            v.check("choose on made-up trials", False, f"{len(table.asked) + table.refused} trials asked for, with {what}",
+                    f"<= {budget}", f"use the budget you are given ({budget} here), not a number of your own: each trial "
+                    "costs a training run")
+            return
+        if not ok:
+            raise StudentFailure("choose", chosen, "choose() must run without errors on the trials it is given")
+        scored = [(loss, config) for loss, config in zip(losses, table.asked) if loss == loss]
+        best = min(loss for loss, _ in scored) if scored else NAN
+        right = [config for loss, config in scored if loss == best]
+        if chosen not in right:
+            got = next((f"trial {i + 1} (loss {losses[i]:.3g})" for i, config in enumerate(table.asked) if config == chosen),
+                       f"{chosen!r}, not one of the trials")
+            v.check("choose on made-up trials", False, f"{got}, with {what} {losses}",
+                    f"the trial with the lowest loss, {best:.3g}",
+                    "keep the configuration of the trial with the LOWEST validation loss (not the highest, not the "
+                    "last); a trial whose loss is NaN (a training that diverged) is never the best, and any of the "
+                    "trials tied for the lowest will do")
+            return
+    v.check("choose on made-up trials", True, f"{len(MADE_UP_TRIALS)} tables, the first asked again",
+            "the trial with the lowest loss within the budget", "")
+
+
+@EX.part("the search", points=2)
 def _search(student: Student, ctx, v):
     budget = SEARCH["budget"]
     _case_rows()  # loaded before the student's code runs (the data package is closed while it does)
@@ -161,11 +244,18 @@ def _search(student: Student, ctx, v):
                    "keep the architecture and the optimizer of the task: regularise this network, do not shrink it or "
                    "change its learning rate (that would be another comparison)"):
         return
+    v.check("every option of a configuration shows in the network", not trials.ignored,
+            f"the network is the same without {trials.ignored[0]}" if trials.ignored else "yes",
+            "each option changes the penalties, the dropout layers or the optimizer",
+            "an option of your configuration changes nothing in the network build_network returns: a dropout rate that "
+            "never becomes a Dropout layer, a penalty factor never given to a layer when it is created (one set on a "
+            "layer after it is built never reaches the loss), a weight decay the optimizer never gets. The trial then "
+            "scores another network than the one it names")
     match = [run for run in trials.runs if run["config"] == chosen]
     if not v.check("the chosen configuration is one of the trials", bool(match), chosen, "one of the configurations evaluated",
                    "return one of the configurations you evaluated: an untried one has no validation score behind it"):
         return
-    best = min(run["val_loss"] for run in trials.runs)
+    best = min((run["val_loss"] for run in trials.runs if run["val_loss"] == run["val_loss"]), default=float("nan"))
     v.check("the choice has the lowest validation loss of the trials", match[-1]["val_loss"] <= best + 1e-9,
             f"validation loss {match[-1]['val_loss']:.4g}", f"{best:.4g} (the lowest of the trials)",
             "keep the configuration whose trial had the LOWEST validation loss: a loss is better when smaller (the "

@@ -2,7 +2,8 @@
 
 The grader owns the harness: it trains its own source network on the 1,098 sales of the other
 neighbourhoods (once per seed and process) and hands the student's functions a fresh copy of it;
-it trains the student's model itself (:func:`coursekit.graders.lesson_5_3.train`: the optimizer and
+it checks that every path from the inputs to the output passes the transferred layers, trains the
+student's model itself (:func:`coursekit.graders.lesson_5_3.train`: the optimizer and
 loss the student compiled, ``tf.data`` pipelines, early stopping on the validation loss) on each of 3
 hidden draws of 100 training and 50 validation sales of the target neighbourhoods, checks which
 layers changed and that the source network was left as it was, and computes the RMSE of the log price
@@ -21,7 +22,7 @@ import keras
 import numpy as np
 
 import coursekit
-from coursekit.graders.lesson_5_3 import rmse
+from coursekit.graders.lesson_5_3 import path_around, rmse
 from coursekit.grading import Exercise, is_compiled, is_model, prepared, Student, train
 from coursekit.training import fast_compile, fast_fit, predict
 
@@ -142,6 +143,13 @@ def _reused(model, source_weights) -> bool:
     return len(mine) == 4 and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, source_weights[:4]))
 
 
+def _transferred(model, source_weights) -> list:
+    """The Dense layers of the model that hold one of the source network's trained hidden kernels."""
+    return [layer for layer in _flat_dense(model)
+            if any(np.shape(layer.kernel) == w.shape and np.array_equal(np.asarray(layer.kernel), w)
+                   for w in source_weights[:4:2])]
+
+
 def _transfer_runs(student, ctx, v, name: str) -> list[float] | None:
     """Train the student's model of each draw; the RMSEs, or None after the first draw that breaks a rule."""
     source_weights = _source_weights(ctx.seed)
@@ -156,6 +164,17 @@ def _transfer_runs(student, ctx, v, name: str) -> list[float] | None:
                        "yes" if _reused(model, source_weights) else "other weights", "the trained hidden layers",
                        "copy the source network's trained hidden layers, weights included (keras.models.clone_model "
                        "copies the architecture only; set_weights copies the weights)"):
+            return None
+        around = None
+        for layer in _transferred(model, source_weights):
+            if around is None:
+                around = path_around(model, lambda other, layer=layer: other is layer)
+        if not v.check(f"{name}: every path from the inputs passes the transferred layers", around is None,
+                       " -> ".join(["input", *around, "output"]) if around else "yes", "no path around them",
+                       "the inputs also reach the output by a path that skips the transferred hidden layers (a skip "
+                       "connection, a second branch): the layers after them then learn from 100 sales on their own, "
+                       "and what the source data taught counts for little. Feed the inputs through the transferred "
+                       "layers only"):
             return None
         dense = _flat_dense(model)
         before = [[np.array(w) for w in layer.get_weights()] for layer in dense]

@@ -62,3 +62,66 @@ def test_5_3_2_without_monte_carlo_sampling_scores_less_than_half(reference, see
     assert_fails(verdict, "spread out of range / in range", "monte carlo dropout is the heart")
     scored, possible = verdict.points()
     assert possible == 10 and scored < 5, verdict.report()
+
+
+def _mc_with(passes, *, column=False):
+    """Monte Carlo dropout with dropout on, over ``passes(n_samples)`` passes; ``column`` keeps the model's (n, 1)."""
+    def mc_dropout_predict(model, X, n_samples):
+        draws = np.stack([np.asarray(model(X, training=True)) for _ in range(passes(n_samples))])
+        draws = draws if column else draws.reshape(len(draws), len(X))
+        return draws.mean(axis=0), draws.std(axis=0)
+    return mc_dropout_predict
+
+
+def test_5_3_2_rejects_a_fixed_number_of_samples_and_one_sample_too_many(reference, seed):
+    """An argument silently ignored (always 50 samples: the number the rubric asks on its own network), and an
+    off-by-one in the loop."""
+    ref = reference("5.3.2")
+    only = ["Monte Carlo dropout"]
+    verdict = EX.grade(ref.replaced(mc_dropout_predict=_mc_with(lambda n: 50)), seed, only=only)
+    assert_fails(verdict, "mc_dropout_predict honours n_samples", "not a fixed number")
+    verdict = EX.grade(ref.replaced(mc_dropout_predict=_mc_with(lambda n: n + 1)), seed, only=only)
+    assert_fails(verdict, "mc_dropout_predict honours n_samples", "one more")
+
+
+def test_5_3_2_rejects_means_and_spreads_of_shape_n_by_1(reference, seed):
+    """The shape contract: (n,) promised, (n, 1) returned."""
+    verdict = EX.grade(reference("5.3.2").replaced(mc_dropout_predict=_mc_with(lambda n: n, column=True)), seed,
+                       only=["Monte Carlo dropout"])
+    assert_fails(verdict, "one mean and one spread per row", "(len(x), 1)")
+
+
+def test_5_3_2_rejects_monte_carlo_memoised_by_shape(reference, seed):
+    """State between calls: the estimate of the first X of a shape comes back for the next one."""
+    memo, right = {}, _mc_with(lambda n: n)
+
+    def mc_dropout_predict(model, X, n_samples):
+        if X.shape not in memo:
+            memo[X.shape] = right(model, X, n_samples)
+        return memo[X.shape]
+    verdict = EX.grade(reference("5.3.2").replaced(mc_dropout_predict=mc_dropout_predict), seed, only=["Monte Carlo dropout"])
+    assert_fails(verdict, "mc_dropout_predict honours n_samples", "earlier call")
+
+
+def _network(n_features, mean_target, *, rate=0.3, skip=False, activation="relu"):
+    inputs = keras.Input(shape=(n_features,))
+    x = keras.layers.Dropout(rate)(keras.layers.Dense(128, activation=activation)(inputs))
+    x = keras.layers.Dropout(rate)(keras.layers.Dense(64, activation=activation)(x))
+    if skip:
+        x = keras.layers.Concatenate()([x, keras.layers.Dense(16, activation="relu")(inputs)])
+    model = keras.Model(inputs, keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(mean_target))(x))
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    return model
+
+
+def test_5_3_2_rejects_a_path_around_the_dropout_a_rate_of_zero_and_linear_hidden_layers(reference, seed):
+    """The concept missed while the metric is met: a skip branch with no dropout, Dropout layers that drop nothing,
+    hidden layers without activation."""
+    ref = reference("5.3.2")
+    only = ["the network"]
+    verdict = EX.grade(ref.replaced(build_dropout_network=lambda n, m: _network(n, m, skip=True)), seed, only=only)
+    assert_fails(verdict, "every path from the inputs to the output passes a Dropout layer", "shortcut")
+    verdict = EX.grade(ref.replaced(build_dropout_network=lambda n, m: _network(n, m, rate=0.0)), seed, only=only)
+    assert_fails(verdict, "every Dropout layer drops units", "rate of 0")
+    verdict = EX.grade(ref.replaced(build_dropout_network=lambda n, m: _network(n, m, activation=None)), seed, only=only)
+    assert_fails(verdict, "network hidden non-linearities", "linear")

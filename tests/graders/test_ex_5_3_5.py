@@ -57,3 +57,21 @@ def test_5_3_5_rejects_a_new_output_layer_fine_tuned(reference, seed):
 
     verdict = EX.grade(reference("5.3.5").replaced(fine_tuning=new_head), seed, only=["fine-tuning"])  # +0.015-0.053
     assert_fails(verdict, "fine-tuned - source network as it is (mean RMSE)", "new output layer")
+
+
+def test_5_3_5_rejects_a_frozen_body_with_a_path_around_it(reference, seed):
+    """A shortcut: the frozen layers are there and unchanged, but the inputs also reach the head directly."""
+    def skip_to_head(source):
+        body = _copy_of(source)
+        for layer in body.layers:
+            layer.trainable = False
+        inputs = keras.Input(shape=(source.input_shape[1],))
+        hidden = body.layers[1](body.layers[0](inputs))
+        both = keras.layers.Concatenate()([hidden, keras.layers.Dense(8, activation="relu")(inputs)])
+        model = keras.Model(inputs, keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(
+            float(source.layers[-1].bias.numpy()[0])))(both))
+        model.compile(keras.optimizers.Adam(1e-3), "mse")
+        return model
+
+    verdict = EX.grade(reference("5.3.5").replaced(frozen_transfer=skip_to_head), seed, only=["frozen body"])
+    assert_fails(verdict, "frozen_transfer: every path from the inputs passes the transferred layers", "skips the transferred")
