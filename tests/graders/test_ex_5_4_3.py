@@ -63,3 +63,16 @@ def test_5_4_3_rejects_oversampling_from_the_global_generator(reference, seed):
     verdict = EX.grade(reference("5.4.3").replaced(rebalance=oversampled), seed, only=["the costs and the seed honoured"])
     assert_fails(verdict, "the same seed gives the same rows and weights", "global")
     assert "the churners weigh more as a miss costs more" not in verdict.failed_names(), verdict.report()
+
+
+def test_5_4_3_grades_seeded_oversampling_as_honouring_the_costs_and_the_seed(reference, seed):
+    """A right answer other than the solution's weights: churners repeated at random, drawn from the seed given."""
+    def oversampled(train, cost_fn=10.0, cost_fp=1.0, seed=0):
+        rng = np.random.default_rng(seed)
+        y = np.asarray(train.y_train, dtype=np.float32)
+        churners = np.flatnonzero(y == 1)
+        rows = np.r_[np.arange(len(y)), rng.choice(churners, size=int(round((cost_fn / cost_fp - 1) * len(churners))))]
+        return train.X_train[rows], y[rows], np.ones(len(rows))
+
+    verdict = EX.grade(reference("5.4.3").replaced(rebalance=oversampled), seed, only=["the costs and the seed honoured"])
+    assert not verdict.failures, verdict.report()

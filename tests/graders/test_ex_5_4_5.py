@@ -83,3 +83,15 @@ def test_5_4_5_rejects_a_recalibration_kept_from_the_first_fit_or_shared_between
 
     assert_fails(EX.grade(ref.replaced(fit_recalibration=column), seed, only=part), "the recalibration keeps the shape",
                  "(m, 1)")
+
+
+def test_5_4_5_grades_isotonic_regression_as_a_recalibration(reference, seed):
+    """A right answer other than the solution's Platt scaling passes: isotonic regression, clipped."""
+    from sklearn.isotonic import IsotonicRegression
+
+    def isotonic(y_val, p_val):
+        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(np.asarray(p_val), np.asarray(y_val))
+        return lambda q: model.predict(np.asarray(q, dtype=np.float64))
+
+    verdict = EX.grade(reference("5.4.5").replaced(fit_recalibration=isotonic), seed, only=["recalibration on validation data"])
+    assert not verdict.failures, verdict.report()
