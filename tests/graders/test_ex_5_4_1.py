@@ -115,3 +115,16 @@ def test_5_4_1_rejects_an_average_precision_memoised_by_length(reference, seed):
 
     assert_fails(EX.grade(ref.replaced(average_precision=by_length), seed, only=["average precision"]), "average_precision",
                  "no state between calls")
+
+
+def test_5_4_1_rejects_roc_points_that_sort_the_callers_arrays(reference, seed):
+    """Arguments changed in place: the caller's labels and scores come back sorted by score."""
+    ref = reference("5.4.1")
+    right = ref.module.roc_points
+
+    def sorts_in_place(y_true, scores):
+        order = np.argsort(-scores, kind="stable")
+        y_true[:], scores[:] = y_true[order], scores[order]
+        return right(y_true, scores)
+
+    assert_fails(EX.grade(ref.replaced(roc_points=sorts_in_place), seed, only=["ROC points"]), "roc_points runs", "in place")
