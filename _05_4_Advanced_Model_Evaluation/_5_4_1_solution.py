@@ -16,11 +16,14 @@ Class 1 (churn) is the positive class. ``y_true`` and ``y_pred`` hold 0/1 labels
 - ``average_precision``: over the same distinct scores, the sum of (the recall gained at that
   score) x (the precision there); 0.0 when there is no positive.
 
-What the rubric does and measures (you do not write any of it): it calls each function on 12
+What the rubric does and measures (you do not write any of it): it calls each function on 20
 hidden cases -- labels of several sizes, no positive, no negative, nothing or everything flagged,
-scores with many ties or one single value -- and compares with scikit-learn's
-``confusion_matrix``, ``precision_score``, ``recall_score``, ``fbeta_score``, ``roc_curve``
-(``drop_intermediate=False``) and ``average_precision_score``, to within 1e-09.
+one case, scores with many ties or one single value; F-beta at the default beta and at others --
+each call on fresh copies, the first case asked again at the end (an answer must not depend on an
+earlier call), and compares with scikit-learn's ``confusion_matrix``, ``precision_score``,
+``recall_score``, ``fbeta_score``, ``roc_curve`` (``drop_intermediate=False``) and
+``average_precision_score``, to within 1e-09, in the types promised: Python ints for the counts,
+two 1-D float arrays for the ROC points.
 
 Run this file to see what the rubric measures; ``course check 5.4.1`` records the verdict and
 ``course hint 5.4.1`` gives a hint.

@@ -11,11 +11,14 @@ Your code: the mean cost per case, and the choice of the threshold from validati
 scores. The choice is yours to make; 0.5 is a convention, not a decision.
 
 What the rubric does and measures (you do not write any of it):
-- calls ``expected_cost`` on hidden cases (thresholds equal to a score among them) and compares
-  with its own count;
-- calls ``choose_threshold`` on 5 hidden validation sets (calibrated and distorted scores, tied
-  scores, other costs, the real validation predictions in another order): on each, your threshold's
-  validation cost must be at most 1.005 times the lowest cost any threshold reaches there;
+- calls ``expected_cost`` on hidden cases (thresholds equal to a score among them, above every
+  score and below every score, each argument varied, the first case asked again at the end) and
+  compares with its own count;
+- calls ``choose_threshold`` on 7 hidden validation sets (calibrated and distorted scores, tied
+  scores, other costs, the real validation predictions in another order, a set where flagging
+  nobody is cheapest and one where flagging everybody is), then on the first once more: on each,
+  your threshold's validation cost must be at most 1.005 times the lowest cost any threshold
+  reaches there;
 - trains its own churn network, gives ``choose_threshold`` the validation labels and predictions
   with the costs 5 and 1, applies your threshold once to the test split and measures the saving
   over threshold 0.5: at least 0.25 of the cost per customer.

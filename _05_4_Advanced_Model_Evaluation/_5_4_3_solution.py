@@ -14,6 +14,10 @@ which rows to train on (the training rows, some repeated or left out) and the we
 What the rubric does and measures (you do not write any of it):
 - checks that every row you return is a training row with its own label, and that the weights
   are finite and not negative;
+- calls ``rebalance`` on a small made-up table with several pairs of costs (cost_fn / cost_fp of
+  1, 2, 3 and 10): the total weight of the churners beside that of the others must rise with
+  cost_fn / cost_fp, and the same seed must give the same rows and weights whatever NumPy's global
+  random state is;
 - trains its own network on your rows and weights: Dense(32, relu), Dense(1, sigmoid), Adam,
   20 passes over your rows in batches of 128, binary cross-entropy weighted by your weights;
 - flags the test customers at 0.5 and measures the mean cost per customer: at most 0.4 (the

@@ -16,7 +16,11 @@ logistic regression's validation predictions, and a set of 500 cases with tied s
 the test split. It draws 4,000 resamples of its own from the same arrays and measures the share
 of its resampled AUCs (or differences of AUCs) that falls inside your interval: between 0.925 and
 0.975 for ``level`` 0.95, between 0.75 and 0.85 for ``level`` 0.8. An interval for the difference
-whose two models are resampled apart is several times too wide and fails. (``roc_auc_score`` costs
+whose two models are resampled apart is several times too wide and fails. On a small set of its
+own, it also asks each function again with one argument changed at a time: the same seed must give
+the same interval whatever NumPy's global random state is, another seed another interval, fewer
+resamples another interval, and a higher level a wider interval that holds the narrower one; and a
+model's difference with itself must come out as the interval (0, 0). (``roc_auc_score`` costs
 about a millisecond a call: fine, if slow; the AUC computed from ranks is faster.)
 
 Run this file to see what the rubric measures; ``course check 5.4.4`` records the verdict and

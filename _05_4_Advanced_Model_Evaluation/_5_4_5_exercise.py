@@ -15,8 +15,13 @@ Read first: README.md section 8, demo_calibration.py
   return it as a function that takes an array of probabilities and returns the recalibrated ones.
 
 What the rubric does and measures (you do not write any of it):
-- compares your curve and Brier score with scikit-learn's on 8 hidden cases (probabilities on
-  bin edges, 0 and 1, empty bins), to within 1e-09;
+- compares your curve and Brier score with scikit-learn's on 16 hidden cases (probabilities on
+  bin edges, 0 and 1, empty bins, one case; the curve with other numbers of bins as well), each
+  call on fresh copies and the first case asked again at the end, to within 1e-09;
+- calls ``fit_recalibration`` on two made-up validation sets whose true probabilities it knows,
+  one after the other: each map must come within 0.07 of the truth on average (over
+  probabilities 0.05 to 0.95), return one probability per probability given, and the first map
+  must not change when the second is fitted;
 - trains its own churn network with churners weighted 3 times (its probabilities are inflated on
   purpose), calls ``fit_recalibration`` with its validation predictions, and applies your function
   to its test predictions: their expected calibration error (10 equal bins, the rubric's own)

@@ -21,7 +21,10 @@ the lowest validation loss, numbered as Keras prints epochs (ignore nan).
 
 What the rubric does and measures (you do not write any of it): it draws 15 histories (5 of each
 kind, of 12 to 60 epochs, with noise) from a generator you do not see, a new draw for each seed,
-and checks your diagnosis of every one of them and your epoch for every one of them.
+and checks your diagnosis of every one of them and your epoch for every one of them. It also asks
+both functions about hand-made histories whose answer is not in doubt (ties in the validation loss,
+nan and inf, a single epoch, a gap between the curves without a rise), several of one length, the
+first asked again at the end: an answer must not depend on an earlier call.
 
 Run this file to see what the rubric measures; ``course check 5.4.6`` records the verdict and
 ``course hint 5.4.6`` gives a hint.

@@ -4,8 +4,10 @@ difference.
 The grader owns the harness: it calls the student's interval functions on arrays it chose, never the
 test split (the validation predictions of its own churn network and of a logistic regression, and
 hidden tied scores), and measures what share of its own resampled AUCs (or paired AUC differences)
-each interval holds: an interval at level 0.95 must hold about 95% of them. It also checks that the
-same seed gives the same interval. Each target comes from the reference solution's spread over seeds
+each interval holds: an interval at level 0.95 must hold about 95% of them. On a small set of its own
+it changes one argument at a time: the same seed gives the same interval whatever NumPy's global
+random state, another seed another one, fewer resamples another one, a higher level a wider interval
+holding the narrower one; and the paired interval of a model against itself is (0, 0). Each target comes from the reference solution's spread over seeds
 0-4 (the comment above it gives the numbers) with a margin; the wrong answers in
 ``tests/graders/test_ex_5_4_4.py`` show that the check aimed at each mistake fails and that its hint
 names the mistake.
@@ -105,6 +107,52 @@ def _coverage_check(v, name, interval, resampled, point, level, paired=False):
               _coverage_hint(coverage, lows[level], low <= point <= high, paired))
 
 
+def _dial_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """120 cases, both classes, two models' continuous scores: small enough to resample quickly."""
+    rng = np.random.default_rng(5441)
+    y = np.r_[0, 1, (rng.random(118) < 0.35).astype(int)]
+    return y, rng.normal(0.8 * y, 1.0), rng.normal(0.5 * y, 1.0)
+
+
+def _dials(v, student: Student, function: str, data: tuple) -> None:
+    """The seed, the number of resamples and the level are the ones given, and NumPy's global random
+    state does not matter: asked with one set of dials, then with one dial changed at a time."""
+    def ask(n_boot=150, level=0.9, seed=11, global_seed=0):
+        np.random.seed(global_seed)  # the caller's global state: a result must not depend on it
+        out = student.call(function, *(x.copy() for x in data), n_boot, level, seed)
+        try:
+            low, high = (float(x) for x in out)
+        except (TypeError, ValueError):
+            low = high = float("nan")
+        return low, high
+
+    def show(*intervals) -> str:
+        return " then ".join(f"({low:.4f}, {high:.4f})" for low, high in intervals)
+
+    first, again, other = ask(), ask(global_seed=1), ask(seed=12)
+    v.check(f"{function}: the same seed gives the same interval", np.allclose(first, again, rtol=0, atol=1e-12),
+            show(first, again) + " with seed 11, NumPy's global state changed between the calls", "the same interval",
+            "the same seed must give the same interval whatever NumPy's global random state is: draw every resample "
+            "from a generator of your own made from the seed given (np.random.default_rng(seed)), not from the global "
+            "np.random functions nor a generator made without the seed")
+    v.check(f"{function}: another seed gives another interval", not np.allclose(first, other, rtol=0, atol=1e-12),
+            show(first, other) + " with seeds 11 and 12", "two intervals",
+            "the seed argument is ignored or overwritten: another seed must draw other resamples, so make the generator "
+            "from the seed given")
+    fewer, narrow, wide = ask(n_boot=40), ask(level=0.5), ask(level=0.99)
+    widths = [high - low for low, high in (narrow, first, wide)]
+    nested = wide[0] <= first[0] <= narrow[0] and narrow[1] <= first[1] <= wide[1] and widths[0] < widths[1] < widths[2]
+    if np.allclose(first, fewer, rtol=0, atol=1e-12):
+        hint = ("the argument n_boot is ignored or overwritten: 40 resamples gave exactly the interval of 150; draw as "
+                "many resamples as asked")
+    else:
+        hint = ("the argument level is not honoured: with the same seed and resamples, the interval at level 0.5 lies "
+                "inside the one at 0.9, which lies inside the one at 0.99 -- cut (1 - level) / 2 from each end")
+    v.check(f"{function}: n_boot and level as given", nested and not np.allclose(first, fewer, rtol=0, atol=1e-12),
+            f"{show(first, fewer)} with 150 and 40 resamples; {show(narrow, first, wide)} at levels 0.5, 0.9 and 0.99",
+            "another interval for 40 resamples, nested intervals for rising levels", hint)
+
+
 @EX.part("one model's interval", points=5)
 def _one_model(student: Student, ctx, v):
     cases = _interval_cases(ctx.seed)
@@ -123,11 +171,8 @@ def _one_model(student: Student, ctx, v):
     if interval is None:
         return
     _coverage_check(v, "tied scores, level 0.8", interval, cases["aucs_tied"], roc_auc_score(y_tied, tied), 0.8)
-    again = [student.call("bootstrap_auc_interval", cases["y_tied"][:200].copy(), cases["tied"][:200].copy(), 200, 0.9, 7)
-             for _ in range(2)]
-    v.check("the same seed gives the same interval", np.allclose(np.asarray(again[0], float), np.asarray(again[1], float)),
-            f"{np.round(np.asarray(again[0], float), 4).tolist()} then {np.round(np.asarray(again[1], float), 4).tolist()}",
-            "equal", "draw the resamples from np.random.default_rng(seed)")
+    y, a, _ = _dial_data()
+    _dials(v, student, "bootstrap_auc_interval", (y, a))
 
 
 @EX.part("the paired difference", points=5)
@@ -144,3 +189,15 @@ def _paired(student, ctx, v):
     # Measured over seeds 0-4 (the solution): 0.946-0.958 inside; resampling the two models apart gives an
     # interval 6.0-8.0 times as wide, which holds all of the rubric's paired differences.
     _coverage_check(v, "AUC difference, level 0.95", interval, cases["differences"], point, 0.95, paired=True)
+    y, a, b = _dial_data()
+    _dials(v, student, "paired_auc_difference_interval", (y, a, b))
+    itself = student.call("paired_auc_difference_interval", y.copy(), a.copy(), a.copy(), 150, 0.95, 3)
+    try:
+        itself = tuple(float(x) for x in itself)
+    except (TypeError, ValueError):
+        itself = (float("nan"), float("nan"))
+    v.check("a model against itself: the interval (0, 0)", np.allclose(itself, 0.0, rtol=0, atol=1e-12),
+            f"({itself[0]:.4g}, {itself[1]:.4g}) for the same scores as both models", "(0, 0)",
+            "with the same scores for both models, a difference computed on the SAME resampled rows is 0 every time: "
+            "draw one set of row indices per round and score both models on those rows; resampling each model's "
+            "cases apart ignores that the two are scored on the same cases")

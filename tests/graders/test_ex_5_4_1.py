@@ -55,3 +55,76 @@ def test_5_4_1_rejects_a_roc_curve_that_ignores_ties_and_a_trapezoid_average_pre
     assert_fails(EX.grade(ref.replaced(roc_points=one_point_per_case), seed, only=["ROC points"]), "roc_points", "together")
     assert_fails(EX.grade(ref.replaced(average_precision=trapezoid), seed, only=["average precision"]), "average_precision",
            "trapezoid")
+
+
+def test_5_4_1_rejects_counts_memoised_by_length_and_numpy_counts(reference, seed):
+    """State between calls (the counts of the first label array of a length come back for the next one of
+    that length) and the type contract (NumPy integers where Python ints are promised)."""
+    ref = reference("5.4.1")
+    right, memo = ref.module.confusion_counts, {}
+
+    def by_length(y_true, y_pred):
+        return memo.setdefault(len(y_true), right(y_true, y_pred))
+
+    def numpy_counts(y_true, y_pred):
+        y, d = np.asarray(y_true), np.asarray(y_pred)
+        return {"tn": np.sum((y == 0) & (d == 0)), "fp": np.sum((y == 0) & (d == 1)),
+                "fn": np.sum((y == 1) & (d == 0)), "tp": np.sum((y == 1) & (d == 1))}
+
+    assert_fails(EX.grade(ref.replaced(confusion_counts=by_length), seed, only=["confusion counts"]), "confusion_counts",
+                 "no state between calls")
+    assert_fails(EX.grade(ref.replaced(confusion_counts=numpy_counts), seed, only=["confusion counts"]), "confusion_counts",
+                 "python ints")
+
+
+def test_5_4_1_rejects_an_f_beta_that_ignores_beta(reference, seed):
+    """An argument ignored: F1 whatever beta is asked (the precision and the recall are right)."""
+    ref = reference("5.4.1")
+    right = ref.module.precision_recall_f
+
+    def always_f1(counts, beta=1.0):
+        return right(counts)
+
+    verdict = EX.grade(ref.replaced(precision_recall_f=always_f1), seed, only=["precision, recall and F-beta"])
+    assert_fails(verdict, "F-beta", "argument beta is ignored", "with the beta given")
+    assert {"precision", "recall"}.isdisjoint(verdict.failed_names()), verdict.report()
+
+
+def test_5_4_1_rejects_roc_points_as_columns_or_lists(reference, seed):
+    """The shape contract: (k,) float arrays, not (k, 1) columns nor lists."""
+    ref = reference("5.4.1")
+    right = ref.module.roc_points
+
+    def columns(y_true, scores):
+        fpr, tpr = right(y_true, scores)
+        return fpr[:, None], tpr[:, None]
+
+    def lists(y_true, scores):
+        return tuple(list(a) for a in right(y_true, scores))
+
+    for wrong in (columns, lists):
+        assert_fails(EX.grade(ref.replaced(roc_points=wrong), seed, only=["ROC points"]), "roc_points", "shape (k,)")
+
+
+def test_5_4_1_rejects_an_average_precision_memoised_by_length(reference, seed):
+    ref = reference("5.4.1")
+    right, memo = ref.module.average_precision, {}
+
+    def by_length(y_true, scores):
+        return memo.setdefault(len(y_true), right(y_true, scores))
+
+    assert_fails(EX.grade(ref.replaced(average_precision=by_length), seed, only=["average precision"]), "average_precision",
+                 "no state between calls")
+
+
+def test_5_4_1_rejects_roc_points_that_sort_the_callers_arrays(reference, seed):
+    """Arguments changed in place: the caller's labels and scores come back sorted by score."""
+    ref = reference("5.4.1")
+    right = ref.module.roc_points
+
+    def sorts_in_place(y_true, scores):
+        order = np.argsort(-scores, kind="stable")
+        y_true[:], scores[:] = y_true[order], scores[order]
+        return right(y_true, scores)
+
+    assert_fails(EX.grade(ref.replaced(roc_points=sorts_in_place), seed, only=["ROC points"]), "roc_points runs", "in place")

@@ -118,3 +118,56 @@ def test_5_4_2_refuses_a_student_function_that_reaches_for_the_test_split(cheat,
     path.write_text(_CHEAT_HEAD + CHEATS[cheat])
     verdict = EX.grade(EX.load(path), seed, only=["a threshold from validation data alone"])
     assert_fails(verdict, "choose_threshold uses only train and validation data", "test split is scored by the rubric")
+
+
+def _cost(y_true, scores, threshold, cost_fn, cost_fp):
+    y, flagged = np.asarray(y_true), np.asarray(scores) >= threshold
+    return float((cost_fn * np.sum((y == 1) & ~flagged) + cost_fp * np.sum((y == 0) & flagged)) / len(y))
+
+
+def test_5_4_2_rejects_an_expected_cost_with_swapped_or_fixed_costs(reference, seed):
+    """Arguments swapped, or ignored in favour of the file's constants (COST_FN, COST_FP)."""
+    ref = reference("5.4.2")
+    swapped = ref.replaced(expected_cost=lambda y_true, scores, threshold, cost_fn=5.0, cost_fp=1.0:
+                           _cost(y_true, scores, threshold, cost_fp, cost_fn))
+    assert_fails(EX.grade(swapped, seed, only=["expected cost"]), "expected_cost", "not to be swapped")
+    fixed = ref.replaced(expected_cost=lambda y_true, scores, threshold, cost_fn=5.0, cost_fp=1.0:
+                         _cost(y_true, scores, threshold, 5.0, 1.0))
+    assert_fails(EX.grade(fixed, seed, only=["expected cost"]), "expected_cost", "argument cost_fn is ignored")
+    no_threshold = ref.replaced(expected_cost=lambda y_true, scores, threshold, cost_fn=5.0, cost_fp=1.0:
+                                _cost(y_true, scores, 0.5, cost_fn, cost_fp))
+    assert_fails(EX.grade(no_threshold, seed, only=["expected cost"]), "expected_cost", "the threshold and the costs given")
+
+
+def _search(y_val, p_val, cost_fn, cost_fp, pick=np.argmin, nobody=True):
+    values = np.asarray(p_val, dtype=np.float64)
+    candidates = np.r_[np.unique(values), np.inf] if nobody else np.unique(values)
+    return float(candidates[int(pick([_cost(y_val, values, t, cost_fn, cost_fp) for t in candidates]))])
+
+
+def test_5_4_2_rejects_the_highest_cost_and_costs_ignored_or_swapped(reference, seed):
+    """A direction error (the dearest threshold kept) and the costs of each set not honoured."""
+    ref = reference("5.4.2")
+    part = ["a threshold from validation data alone"]
+    check = "the threshold minimises the validation cost"
+    highest = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0:
+                           _search(y_val, p_val, cost_fn, cost_fp, pick=np.argmax))
+    assert_fails(EX.grade(highest, seed, only=part), check, "highest validation cost")
+    fixed = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0: _search(y_val, p_val, 5.0, 1.0))
+    assert_fails(EX.grade(fixed, seed, only=part), check, "costs given are ignored")
+    swapped = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0: _search(y_val, p_val, cost_fp, cost_fn))
+    assert_fails(EX.grade(swapped, seed, only=part), check, "swapped")
+
+
+def test_5_4_2_rejects_a_search_that_never_flags_nobody_and_a_memo_by_size(reference, seed):
+    """An edge case never asked before (flagging nobody is the cheapest) and state between calls."""
+    ref = reference("5.4.2")
+    part = ["a threshold from validation data alone"]
+    check = "the threshold minimises the validation cost"
+    scores_only = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0:
+                               _search(y_val, p_val, cost_fn, cost_fp, nobody=False))
+    assert_fails(EX.grade(scores_only, seed, only=part), check, "flags nobody")
+    memo = {}
+    by_size = ref.replaced(choose_threshold=lambda y_val, p_val, cost_fn=5.0, cost_fp=1.0:
+                           memo.setdefault(len(y_val), _search(y_val, p_val, cost_fn, cost_fp)))
+    assert_fails(EX.grade(by_size, seed, only=part), check, "no state between calls")

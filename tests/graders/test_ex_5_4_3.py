@@ -32,3 +32,47 @@ def test_5_4_3_rejects_validation_churners_added_to_training(reference, seed):
 
     assert_fails(EX.grade(reference("5.4.3").replaced(rebalance=with_validation), seed, only=["training rows"]),
            "every row is a training row with its own label", "validation rows")
+
+
+def test_5_4_3_rejects_weights_that_ignore_the_costs_given(reference, seed):
+    """Arguments ignored: the file's constants (or class balance) in place of the costs, or cost_fp left out."""
+    ref = reference("5.4.3")
+    part = ["the costs and the seed honoured"]
+    check = "the churners weigh more as a miss costs more"
+    constants = ref.replaced(rebalance=lambda train, cost_fn=10.0, cost_fp=1.0, seed=0: _weighted_rows(train, 10.0))
+    assert_fails(EX.grade(constants, seed, only=part), check, "cost_fn and cost_fp are ignored")
+
+    def balanced(train, cost_fn=10.0, cost_fp=1.0, seed=0):
+        y = np.asarray(train.y_train)
+        return _weighted_rows(train, np.sum(y == 0) / np.sum(y == 1))
+
+    assert_fails(EX.grade(ref.replaced(rebalance=balanced), seed, only=part), check, "ignored")
+    fn_only = ref.replaced(rebalance=lambda train, cost_fn=10.0, cost_fp=1.0, seed=0: _weighted_rows(train, cost_fn))
+    assert_fails(EX.grade(fn_only, seed, only=part), check, "cost_fp is ignored")
+
+
+def test_5_4_3_rejects_oversampling_from_the_global_generator(reference, seed):
+    """Randomness: churners repeated at random with np.random, the seed given never used."""
+    def oversampled(train, cost_fn=10.0, cost_fp=1.0, seed=0):
+        y = np.asarray(train.y_train, dtype=np.float32)
+        churners = np.flatnonzero(y == 1)
+        extra = np.random.choice(churners, size=int((cost_fn / cost_fp - 1) * len(churners)), replace=True)
+        rows = np.r_[np.arange(len(y)), extra]
+        return train.X_train[rows], y[rows], np.ones(len(rows))
+
+    verdict = EX.grade(reference("5.4.3").replaced(rebalance=oversampled), seed, only=["the costs and the seed honoured"])
+    assert_fails(verdict, "the same seed gives the same rows and weights", "global")
+    assert "the churners weigh more as a miss costs more" not in verdict.failed_names(), verdict.report()
+
+
+def test_5_4_3_grades_seeded_oversampling_as_honouring_the_costs_and_the_seed(reference, seed):
+    """A right answer other than the solution's weights: churners repeated at random, drawn from the seed given."""
+    def oversampled(train, cost_fn=10.0, cost_fp=1.0, seed=0):
+        rng = np.random.default_rng(seed)
+        y = np.asarray(train.y_train, dtype=np.float32)
+        churners = np.flatnonzero(y == 1)
+        rows = np.r_[np.arange(len(y)), rng.choice(churners, size=int(round((cost_fn / cost_fp - 1) * len(churners))))]
+        return train.X_train[rows], y[rows], np.ones(len(rows))
+
+    verdict = EX.grade(reference("5.4.3").replaced(rebalance=oversampled), seed, only=["the costs and the seed honoured"])
+    assert not verdict.failures, verdict.report()

@@ -51,3 +51,59 @@ def test_5_4_4_rejects_an_unpaired_difference(reference, seed):
     wrong = reference("5.4.4").replaced(paired_auc_difference_interval=unpaired)
     assert_fails(EX.grade(wrong, seed, only=["the paired difference"]),
            "AUC difference, level 0.95: share of the rubric's resampled values inside", "same rows")
+
+
+def _percentile_interval(y_true, scores, n_boot, level, draw):
+    """The solution's procedure with the resample rows drawn by ``draw(n)``: a student's variations on it."""
+    y, s, aucs = np.asarray(y_true), np.asarray(scores), []
+    while len(aucs) < n_boot:
+        rows = draw(len(y))
+        if y[rows].min() != y[rows].max():
+            aucs.append(_rank_auc(y[rows], s[rows]))
+    tail = 100 * (1 - level) / 2
+    return tuple(float(x) for x in np.percentile(aucs, [tail, 100 - tail]))
+
+
+def test_5_4_4_rejects_the_global_generator_and_a_seed_overwritten(reference, seed):
+    """Randomness: resamples from NumPy's global generator (the seed never used), and a generator made
+    from a fixed seed (the argument overwritten)."""
+    ref = reference("5.4.4")
+    part = ["one model's interval"]
+
+    def global_generator(y_true, scores, n_boot=1000, level=0.95, seed=0):
+        return _percentile_interval(y_true, scores, n_boot, level, lambda n: np.random.randint(0, n, n))
+
+    def fixed_seed(y_true, scores, n_boot=1000, level=0.95, seed=0):
+        rng = np.random.default_rng(42)
+        return _percentile_interval(y_true, scores, n_boot, level, lambda n: rng.integers(0, n, n))
+
+    assert_fails(EX.grade(ref.replaced(bootstrap_auc_interval=global_generator), seed, only=part),
+                 "bootstrap_auc_interval: the same seed gives the same interval", "global")
+    assert_fails(EX.grade(ref.replaced(bootstrap_auc_interval=fixed_seed), seed, only=part),
+                 "bootstrap_auc_interval: another seed gives another interval", "seed argument is ignored")
+
+
+def test_5_4_4_rejects_a_fixed_number_of_resamples_and_a_fixed_level(reference, seed):
+    """Arguments ignored: n_boot replaced by 1,000, level by 0.95."""
+    ref = reference("5.4.4")
+    right = ref.module.bootstrap_auc_interval
+    part = ["one model's interval"]
+    check = "bootstrap_auc_interval: n_boot and level as given"
+    fixed_n = ref.replaced(bootstrap_auc_interval=lambda y_true, scores, n_boot=1000, level=0.95, seed=0:
+                           right(y_true, scores, 1000, level, seed))
+    assert_fails(EX.grade(fixed_n, seed, only=part), check, "n_boot is ignored")
+    fixed_level = ref.replaced(bootstrap_auc_interval=lambda y_true, scores, n_boot=1000, level=0.95, seed=0:
+                               right(y_true, scores, n_boot, 0.95, seed))
+    assert_fails(EX.grade(fixed_level, seed, only=part), check, "level is not honoured")
+
+
+def test_5_4_4_rejects_a_difference_resampled_apart_for_a_model_against_itself(reference, seed):
+    """Independent resampling shows on a model compared with itself: the paired interval is (0, 0)."""
+    def unpaired(y_true, scores_a, scores_b, n_boot=1000, level=0.95, seed=0):
+        rng = np.random.default_rng(seed)
+        low_a, high_a = _percentile_interval(y_true, scores_a, n_boot, level, lambda n: rng.integers(0, n, n))
+        low_b, high_b = _percentile_interval(y_true, scores_b, n_boot, level, lambda n: rng.integers(0, n, n))
+        return low_a - high_b, high_a - low_b  # the difference of two intervals, each model resampled on its own
+
+    verdict = EX.grade(reference("5.4.4").replaced(paired_auc_difference_interval=unpaired), seed, only=["the paired difference"])
+    assert_fails(verdict, "a model against itself: the interval (0, 0)", "same resampled rows")
