@@ -31,6 +31,54 @@ def test_5_5_4_rejects_f1_at_half_and_a_grid_of_thresholds(reference, seed):
     assert_fails(EX.grade(ref.replaced(best_f1=on_a_grid), seed, only=only), "best_f1: the best F1", "grid")
 
 
+def _f1_at_each_score(y, s, flag):
+    best = (0.0, float(np.max(s)))
+    for t in np.unique(s):
+        flagged = flag(s, t)
+        tp = int(np.sum(flagged & (y == 1)))
+        f1 = 2 * tp / (int(flagged.sum()) + int(y.sum())) if flagged.sum() + y.sum() else 0.0
+        best = max(best, (f1, float(t)))
+    return best
+
+
+def test_5_5_4_rejects_f1_kept_between_calls_and_labels_left_as_a_column(reference, seed):
+    """State between calls (a memo keyed on the number of cases) and a shape contract: labels given as an
+    (n, 1) column compared with flat scores broadcast to an n x n table."""
+    ref, only = reference("5.5.4"), ["the objective: F1 at the chosen threshold"]
+    memo = {}
+
+    def remembered(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int).ravel(), np.asarray(p_val, dtype=float).ravel()
+        return memo.setdefault(len(y), _f1_at_each_score(y, s, lambda s, t: s >= t))
+
+    def column_labels(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int), np.asarray(p_val, dtype=float).ravel()
+        return _f1_at_each_score(y, s, lambda s, t: s >= t)
+
+    assert_fails(EX.grade(ref.replaced(best_f1=remembered), seed, only=only), "best_f1: the best F1", "earlier call",
+                 "state")
+    assert_fails(EX.grade(ref.replaced(best_f1=column_labels), seed, only=only), "best_f1: the best F1", "(n, 1)")
+
+
+def test_5_5_4_rejects_strict_flagging_and_scores_sorted_in_place(reference, seed):
+    """Edge cases: flagging scores > t never flags every case (nor the top-scored one alone); sorting the
+    caller's scores in place."""
+    ref, only = reference("5.5.4"), ["the objective: F1 at the chosen threshold"]
+
+    def strictly_above(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int).ravel(), np.asarray(p_val, dtype=float).ravel()
+        return _f1_at_each_score(y, s, lambda s, t: s > t)
+
+    def sorts_in_place(y_val, p_val):
+        order = np.argsort(p_val, axis=None)
+        p_val.sort(axis=0)
+        y = np.asarray(y_val).astype(int).ravel()[order]
+        return _f1_at_each_score(y, np.ravel(p_val), lambda s, t: s >= t)
+
+    assert_fails(EX.grade(ref.replaced(best_f1=strictly_above), seed, only=only), "best_f1: the best F1", ">=")
+    assert_fails(EX.grade(ref.replaced(best_f1=sorts_in_place), seed, only=only), "best_f1 runs", "in place")
+
+
 def _network(n_features, second, second_units, batch_norm, momentum, l2, learning_rate) -> keras.Model:
     model = keras.Sequential([keras.Input(shape=(n_features,))])
     for width in [32] + ([second_units] if second else []):
