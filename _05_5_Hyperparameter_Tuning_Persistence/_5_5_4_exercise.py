@@ -30,6 +30,8 @@ What the rubric does and measures (you do not write any of it):
   the budget, at least one trial proposed by the Gaussian process, at least one Hyperband model
   trained further; the same seed (0 included) must propose the same hyperparameters, another seed
   others, and a new tuner in the same directory must start afresh;
+- calls your ``fit`` once on made-up rows with a small model of its own and 2 epochs: it must train
+  on every training row it is given, on no validation row, for the epochs it is given;
 - runs your Bayesian tuner for real (training rows to train, validation data for the objective),
   takes the model each trial trained through the callbacks the tuner passes to ``fit``, and
   recomputes F1 at the best validation threshold itself: it must match what the tuner recorded

@@ -28,8 +28,8 @@ from coursekit.grading import (Exercise, Student, agrees_with_reference, is_comp
 from coursekit.training import fast_compile, pipelines, predict
 
 from .lesson_5_5 import (MISSING_HINTS, Recorder, SpaceOnly, active, close, discovered_space, f1_at, f1_cases,
-                         log_spread, max_f1, objective_hint, oracle_proposals, pair, proposed_epochs, run_search, searched,
-                         seed_hint, structure, with_values, workdir)
+                         log_spread, made_up_fit, max_f1, objective_hint, oracle_proposals, pair, proposed_epochs,
+                         run_search, searched, seed_hint, structure, with_values, workdir)
 
 EX = Exercise("5.5.4", ("best_f1", "ChurnHyperModel", "make_tuner"),
               targets={"tolerance": 1e-9, "draws": 400, "decades": 2, "share low": 0.35, "share high": 0.65,
@@ -256,11 +256,31 @@ def _score_hint(trial, model) -> str:
             "after training, compute best_f1 on (X_val, y_val) of validation_data and return {\"f1\": f1}")
 
 
+def _rows(v, run: dict) -> bool:
+    """One trial's fit on the rubric's made-up rows: it trains on every training row it is given and on no
+    validation row, for the epochs it is given."""
+    n, wrong = run["n"], sorted(run["val"])
+    rows = v.check("a trial trains on its training rows only", not wrong and len(run["train"]) == n,
+                   f"{len(wrong)} validation rows trained on" if wrong else f"{len(run['train'])} of {n} training rows",
+                   f"all {n} training rows, no validation row",
+                   "fit trained on the validation rows it then scores: the objective then measures how well the model "
+                   "remembers those rows, not how it does on new ones. Train on (x, y) only; validation_data is for measuring"
+                   if wrong else "train on every row of (x, y) the tuner passes to fit")
+    return v.check("a trial trains the epochs it is given", run["epochs"] == run["asked"],
+                   f"{run['epochs']} epochs when given {run['asked']}", f"{run['asked']}",
+                   "train for the epochs= the tuner passes to fit, not a number of your own: Hyperband gives each model its "
+                   "own number of epochs, and the budget counts them") and rows
+
+
 @EX.part("the Bayesian search, read and replayed by the rubric", points=4)
 def _search(student: Student, ctx, v):
     hm = ctx["hm"] = ctx.get("hm") or _hypermodel(student)
     churn = _churn()
     trials_budget, epochs = EX.target("trials"), EX.target("epochs")
+    if "discovered" not in ctx:
+        ctx["discovered"] = discovered_space(student, hm)
+    if not _rows(v, made_up_fit(student, hm, with_values(ctx["discovered"]), churn.n_features)):
+        return  # a search whose trials train on other rows or epochs would grade something else
     with workdir("search") as d:
         tuner = student.call("make_tuner", "bayesian", hm, d, ctx.seed)
         if not isinstance(tuner, kt.BayesianOptimization):

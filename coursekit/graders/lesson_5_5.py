@@ -283,3 +283,58 @@ def run_search(tuner, *args, **kwargs):
         lines = [line for line in str(exc).splitlines() if line.strip()]
         raise RuntimeError(f"{lines[0]} The last trial: {lines[-1].strip()}" if len(lines) > 1 else str(exc)) from None
 
+
+
+# --------------------------------------------------------------------------- one trial's fit, on made-up rows
+
+
+class RowTap(keras.layers.Layer):
+    """The first layer of the rubric's made-up model: it passes its input on and, in training steps only,
+    records the row numbers it sees (column 0), so the rubric knows which rows a fit trained on."""
+
+    def __init__(self, seen: set, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_jit = False  # a Python function in the step: no XLA
+
+        def keep(ids):  # a closure: Keras would track a set attribute as a copy of it
+            seen.update(int(round(float(i))) for i in np.asarray(ids).ravel())
+            return np.int32(0)
+
+        self.keep = keep
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        import tensorflow as tf
+
+        done = tf.py_function(self.keep, [x[:, 0]], tf.int32)
+        with tf.control_dependencies([done]):
+            return tf.identity(x)
+
+
+class EpochCount(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def made_up_fit(student: Student, hm, hp, n_features: int, epochs: int = 2) -> dict:
+    """The student's ``fit`` on made-up rows (training rows numbered 0-95, validation rows 1000-1039, in
+    column 0) with the rubric's small model: the rows it trained on, its epochs, what it returned, and the
+    best F1 of that model's validation predictions."""
+    rng = np.random.default_rng(5543)
+    x = rng.normal(size=(96, n_features)).astype(np.float32)
+    x_val = rng.normal(size=(40, n_features)).astype(np.float32)
+    x[:, 0], x_val[:, 0] = np.arange(96), 1000 + np.arange(40)
+    y, y_val = (rng.random(96) < 0.4).astype(np.float32), (rng.random(40) < 0.4).astype(np.float32)
+    seen, count = set(), EpochCount()
+    model = keras.Sequential([keras.Input(shape=(n_features,)), RowTap(seen), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    out = student.invoke("ChurnHyperModel.fit", hm.fit, hp, model, x, y, validation_data=(x_val, y_val),
+                         callbacks=[count], epochs=epochs)
+    p_val = np.asarray(model(x_val, training=False)).ravel()
+    return {"train": seen & set(range(96)), "val": seen - set(range(96)), "epochs": count.epochs, "returned": out,
+            "best": max_f1(y_val, p_val)[0], "n": 96, "asked": epochs}

@@ -191,3 +191,39 @@ def test_5_5_4_rejects_a_threshold_chosen_on_the_training_rows(reference, seed):
 
     verdict = EX.grade(_with(ref, fit=fit), seed, only=["the Bayesian search, read and replayed by the rubric"])
     assert_fails(verdict, "the tuner's objective is F1 at the best validation threshold", "training rows")
+
+
+def _fit_on(rows):
+    """A trial's fit that trains on the rows ``rows(x, y, X_val, y_val)`` gives and scores the validation data."""
+    def fit(self, hp, model, x, y, validation_data=None, callbacks=None, epochs=10, initial_epoch=0, **kwargs):
+        X_val, y_val = validation_data
+        model.fit(*rows(x, y, X_val, y_val), batch_size=256, epochs=epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=0)
+        return {"f1": max_f1(y_val, model.predict(X_val, batch_size=4096, verbose=0))[0]}
+    return fit
+
+
+def max_f1(y, p):
+    y, p = np.asarray(y).astype(int).ravel(), np.asarray(p, dtype=float).ravel()
+    return max((_flagged_f1(y, p, t), float(t)) for t in np.unique(p))
+
+
+def test_5_5_4_rejects_a_trial_that_trains_on_the_validation_rows_it_scores(reference, seed):
+    """Honest data: the validation rows trained on, alone or added to the training rows, and the scored."""
+    ref, only = reference("5.5.4"), ["the Bayesian search, read and replayed by the rubric"]
+    for rows in (lambda x, y, xv, yv: (xv, yv), lambda x, y, xv, yv: (np.concatenate([x, xv]), np.concatenate([y, yv]))):
+        verdict = EX.grade(_with(ref, fit=_fit_on(rows)), seed, only=only)
+        assert_fails(verdict, "a trial trains on its training rows only", "validation rows", "train on (x, y)")
+
+
+def test_5_5_4_rejects_a_trial_that_trains_its_own_number_of_epochs(reference, seed):
+    """An argument overwritten: fit trains the exercise's EPOCHS whatever the tuner asks."""
+    ref = reference("5.5.4")
+
+    def fit(self, hp, model, x, y, validation_data=None, callbacks=None, epochs=10, initial_epoch=0, **kwargs):
+        model.fit(x, y, batch_size=256, epochs=ref.module.EPOCHS, callbacks=callbacks, verbose=0)
+        X_val, y_val = validation_data
+        return {"f1": max_f1(y_val, model.predict(X_val, batch_size=4096, verbose=0))[0]}
+
+    verdict = EX.grade(_with(ref, fit=fit), seed, only=["the Bayesian search, read and replayed by the rubric"])
+    assert_fails(verdict, "a trial trains the epochs it is given", "epochs=")
