@@ -227,3 +227,28 @@ def test_5_5_4_rejects_a_trial_that_trains_its_own_number_of_epochs(reference, s
 
     verdict = EX.grade(_with(ref, fit=fit), seed, only=["the Bayesian search, read and replayed by the rubric"])
     assert_fails(verdict, "a trial trains the epochs it is given", "epochs=")
+
+
+def test_5_5_4_rejects_tuners_that_minimise_f1_or_run_more_trials_than_the_budget(reference, seed):
+    """Direction (F1 minimised, as a loss would be) and the number of trials (max_trials over the budget)."""
+    only = ["three tuners on the budget, replayable"]
+
+    def minimising(kind, hypermodel, directory, seed):
+        return _tuner(kind, hypermodel, directory, 1000 * seed + 1, objective=kt.Objective("f1", direction="min"))
+
+    verdict = EX.grade(reference("5.5.4").replaced(make_tuner=minimising), seed, only=only)
+    for kind in KINDS:
+        assert_fails(verdict, f"{kind}: maximises f1", "direction=\"max\"")
+
+    def more_trials(kind, hypermodel, directory, seed):
+        args = dict(objective=kt.Objective("f1", direction="max"), seed=1000 * seed + 1, directory=directory,
+                    project_name=kind, overwrite=True)
+        if kind == "random":
+            return kt.RandomSearch(hypermodel, max_trials=5, **args)
+        if kind == "bayesian":
+            return kt.BayesianOptimization(hypermodel, max_trials=5, num_initial_points=2, **args)
+        return kt.Hyperband(hypermodel, max_epochs=4, factor=3, **args)
+
+    verdict = EX.grade(reference("5.5.4").replaced(make_tuner=more_trials), seed, only=only)
+    for kind in ("random", "bayesian"):
+        assert_fails(verdict, f"{kind}: 3 trials", "max_trials=3")
