@@ -175,8 +175,8 @@ def _scaling(student, ctx, v):
     # 7,043 customers typed in 0.93-0.99, a Normalization never adapted 0.98-1, no scaling 0.98-1.
     v.at_most("scaling learnt from train_frame", gap, EX.target("units tolerance"),
               "the scaling does not follow the records build_raw_model receives: its statistics must be learnt from "
-              "train_frame (Normalization().adapt on its numeric columns), not typed in as constants or computed "
-              "from other rows, and the numbers must be scaled at all")
+              "train_frame (Normalization().adapt on its numeric columns), not typed in as constants, computed "
+              "from other rows or kept from an earlier call, and the numbers must be scaled at all")
     v.check("the numeric columns matter", moved > 1e-3, f"max change {moved:.2g}", "> 0.001",
             "records in other units should change this model's probabilities: feed the scaled numbers into the network")
 

@@ -76,6 +76,24 @@ def test_5_5_5_rejects_scaling_not_learnt_from_the_training_records(reference, s
         assert_fails(verdict, "scaling learnt from train_frame", "typed in", "train_frame")
 
 
+_ADAPTED = {}
+
+
+def _scaling_kept_from_the_first_call(train_frame):
+    """State between calls: the statistics of the first records it was given, kept for every later model."""
+    if "stats" not in _ADAPTED:
+        numbers = train_frame[schema.NUMERIC].to_numpy(np.float64)
+        _ADAPTED["stats"] = (numbers.mean(axis=0).tolist(), numbers.var(axis=0).tolist())
+    return _raw_model_with(train_frame, scale=_ADAPTED["stats"])
+
+
+def test_5_5_5_rejects_a_scaling_kept_from_an_earlier_call(reference, seed):
+    _ADAPTED.clear()
+    wrong = reference("5.5.5").replaced(build_raw_model=_scaling_kept_from_the_first_call)
+    verdict = EX.grade(wrong, seed, only=["scaling learnt from the training records"])
+    assert_fails(verdict, "scaling learnt from train_frame", "earlier call")
+
+
 def test_5_5_5_rejects_a_save_that_copies_the_keras_file(reference, seed):
     def copies(model, folder):
         folder = Path(folder)
