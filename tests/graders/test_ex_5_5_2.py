@@ -113,3 +113,13 @@ def test_5_5_2_rejects_a_generator_made_once_at_import_and_a_memo_keyed_on_the_s
 
     verdict = EX.grade(reference("5.5.2").replaced(sample=remembered), seed, only=["sampling"])
     assert_fails(verdict, "sample returns the candidates", "earlier call")
+
+
+def test_5_5_2_rejects_a_sample_that_ignores_n(reference, seed):
+    """An argument overwritten: the exercise's BUDGET candidates whatever n is asked."""
+    def budget_always(space, n, seed):
+        rng = np.random.default_rng(seed)
+        return [{dial: float(dist.rvs(random_state=rng)) for dial, dist in space.items()} for _ in range(9)]
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=budget_always), seed, only=["sampling"])
+    assert_fails(verdict, "sample returns the candidates", "n of them")
