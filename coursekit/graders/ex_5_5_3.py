@@ -154,8 +154,8 @@ def _mechanics(student: Student, ctx, v):
             return
         if not v.check("run_search runs n_trials trials", len(stopped.trials) == first and len(recorder.calls) == first,
                        f"{len(stopped.trials)} trials stored, train called {len(recorder.calls)} times", f"{first}",
-                       f"run_search(..., n_trials={first}) must run exactly n_trials trials (study.optimize(..., "
-                       "n_trials=n_trials)), not a number of its own: the caller decides the budget"):
+                       f"run_search(..., n_trials={first}) must run exactly n_trials trials, each training once, "
+                       "not a number of its own: the caller decides the budget"):
             return
         before = _trial_rows(stopped)
         try:
