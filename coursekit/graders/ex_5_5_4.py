@@ -260,12 +260,15 @@ def _rows(v, run: dict) -> bool:
     """One trial's fit on the rubric's made-up rows: it trains on every training row it is given and on no
     validation row, for the epochs it is given."""
     n, wrong = run["n"], sorted(run["val"])
-    rows = v.check("a trial trains on its training rows only", not wrong and len(run["train"]) == n,
-                   f"{len(wrong)} validation rows trained on" if wrong else f"{len(run['train'])} of {n} training rows",
-                   f"all {n} training rows, no validation row",
-                   "fit trained on the validation rows it then scores: the objective then measures how well the model "
-                   "remembers those rows, not how it does on new ones. Train on (x, y) only; validation_data is for measuring"
-                   if wrong else "train on every row of (x, y) the tuner passes to fit")
+    if run["other"]:  # rescaled by fit before training: which rows they were cannot be told
+        v.metric("made-up rows changed by fit before training", run["other"])
+    rows = bool(run["other"]) or v.check(
+        "a trial trains on its training rows only", not wrong and len(run["train"]) == n,
+        f"{len(wrong)} validation rows trained on" if wrong else f"{len(run['train'])} of {n} training rows",
+        f"all {n} training rows, no validation row",
+        "fit trained on the validation rows it then scores: the objective then measures how well the model remembers "
+        "those rows, not how it does on new ones. Train on (x, y) only; validation_data is for measuring"
+        if wrong else "train on every row of (x, y) the tuner passes to fit")
     if not run["epochs"]:
         return rows  # its callbacks never reached model.fit: the real search below says so
     return v.check("a trial trains the epochs it is given", run["epochs"] == run["asked"],
