@@ -26,6 +26,7 @@ Your code:
 What the rubric does and measures (you do not write any of it):
 - calls ``count_fits`` on hidden grids, fold counts and refit settings and compares with the
   number scikit-learn's own search would train;
+- asks ``design_grid`` twice: the same grid both times;
 - counts the networks your grid costs with 2-fold cross-validation on the training split and a
   refit of the winner: at most 9, and equal to what your ``count_fits`` says;
 - runs the search, then scores the refit best pipeline once on the test split: the 2-fold CV RMSE

@@ -22,8 +22,9 @@ What the rubric does and measures (you do not write any of it):
 - draws 4,000 values from each of your distributions: the learning rate's range spans at least a
   factor of 10, and each dial is spread evenly over its range on a log scale (each quarter of the
   range in log terms holds between 0.2 and 0.3 of the draws);
-- calls ``sample`` on hidden spaces and seeds: the draws must follow those distributions, the
-  same seed must repeat them, another seed must change them;
+- calls ``sample`` on hidden spaces and seeds: the draws must follow those distributions, no
+  candidate may repeat another, the same seed must repeat them (whatever NumPy's global state),
+  another seed must change them, and the dials must not move together;
 - for three seeds, trains 9 candidates from your ``sample`` and the 3 x 3 grid over your ranges
   (the centres of three equal parts of each range on a log scale), each pair of searches starting
   from the same initial weights: the mean over the seeds of the random search's best validation

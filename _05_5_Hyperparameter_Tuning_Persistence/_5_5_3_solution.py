@@ -29,7 +29,8 @@ Your code:
 What the rubric does and measures (you do not write any of it):
 - asks ``suggest`` for 30 trials: the learning rate is searched on a log scale over at least a
   factor of 10, the values come from the trial, every key is one of the four above;
-- with a quick stand-in for ``train`` (made-up learning curves, no network): runs 5 trials, then,
+- with a quick stand-in for ``train`` (made-up learning curves, no network): runs 5 trials (exactly
+  ``n_trials``, each calling ``train`` once), then,
   as after a stop, runs 4 more in the same storage: the database must hold 9 trials numbered
   0-8, the first 5 unchanged, and none of the 4 new trials may repeat one of the first 5 (a sampler
   created again draws again what it drew before, unless its seed says otherwise); every value

@@ -19,8 +19,9 @@ tuner spends at most 30 epochs -- 3 trials of 10 epochs for random and Bayesian 
 gives no model more than 10 epochs and all its models together at most 30.
 
 What the rubric does and measures (you do not write any of it):
-- calls ``best_f1`` on hidden cases (ties, few positives, scores outside [0, 1]): the F1 it returns,
-  and F1 at the threshold it returns, must equal the rubric's best within 1e-09;
+- calls ``best_f1`` on hidden cases (ties, few positives, a single row, scores outside [0, 1] or as
+  an (n, 1) column, each argument changed alone, the first case asked again at the end): the F1 it
+  returns, and F1 at the threshold it returns, must equal the rubric's best within 1e-09;
 - lets Keras Tuner discover your space as a tuner does before its first trial and reads each
   hyperparameter's conditions; draws l2 and learning_rate 400 times each: each range spans at least
   2 decades, and between 0.35 and 0.65 of the draws fall below its geometric middle; builds your
@@ -29,6 +30,8 @@ What the rubric does and measures (you do not write any of it):
   the budget, at least one trial proposed by the Gaussian process, at least one Hyperband model
   trained further; the same seed (0 included) must propose the same hyperparameters, another seed
   others, and a new tuner in the same directory must start afresh;
+- calls your ``fit`` once on made-up rows with a small model of its own and 2 epochs: it must train
+  on every training row it is given, on no validation row, for the epochs it is given;
 - runs your Bayesian tuner for real (training rows to train, validation data for the objective),
   takes the model each trial trained through the callbacks the tuner passes to ``fit``, and
   recomputes F1 at the best validation threshold itself: it must match what the tuner recorded

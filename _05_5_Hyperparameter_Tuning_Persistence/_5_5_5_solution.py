@@ -33,14 +33,15 @@ What the rubric does and measures (you write none of it):
 - builds a second model from the training records with the numeric columns in other units (each
   multiplied by a constant), gives it the trained weights and feeds it records in those units:
   with scaling learnt from ``train_frame`` the probabilities agree within 0.0001;
-- calls ``save_artifacts`` and, in a new Python process of its own, reloads the three artifacts
-  with ``keras.models.load_model(..., safe_mode=True)``, ``keras.layers.TFSMLayer`` and
-  ``load_weights`` into a model your ``build_raw_model`` builds there: each must predict the
+- calls ``save_artifacts`` (nothing may be left outside the folder it is given: not in the working
+  folder, not in the temporary folder) and, in a new Python process of its own, reloads the
+  three artifacts with ``keras.models.load_model(..., safe_mode=True)``, ``keras.layers.TFSMLayer``
+  and ``load_weights`` into a model your ``build_raw_model`` builds there: each must predict the
   trained model's probabilities for raw records read from a CSV file within 1e-05;
 - calls ``load_artifact`` on sound artifacts (the saved model's predictions within 1e-05) and on
   14 missing, truncated or wrong files and folders it makes from them: each must raise
   ``ArtifactError`` with the file's name in the message, and a missing file and a damaged one
-  must not get the same message.
+  must not get the same message; a .keras file holding code (a Lambda layer) must be refused too.
 
 Run this file to see what the rubric measures; ``course check 5.5.5`` records the verdict and
 ``course hint 5.5.5`` gives a hint.

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -267,6 +268,48 @@ def sound_set(student: Student, ctx, folder: Path):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(blob)
     return expected, rubric_model
+
+
+@functools.lru_cache(maxsize=None)
+def code_bytes() -> bytes:
+    """A .keras file whose model holds a Lambda layer: Python bytecode that runs if the file is loaded with
+    ``safe_mode=False`` (``safe_mode=True``, load_model's default, refuses it)."""
+    folder = Path(tempfile.mkdtemp(prefix="rubric_5_5_5_code_"))
+    try:
+        model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Lambda(lambda t: t * 2.0), keras.layers.Dense(1)])
+        model.save(folder / "code.keras")
+        return (folder / "code.keras").read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def left_outside(base: Path, folder: Path):
+    """Run the block with the working folder and the temporary folder (``TMPDIR``, ``tempfile``) in ``base``;
+    the list it yields is filled afterwards with what was left outside ``folder``: in either of them, or
+    beside ``folder`` in ``base``."""
+    work, tmp = base / "working_folder", base / "temporary_folder"
+    work.mkdir(exist_ok=True)
+    tmp.mkdir(exist_ok=True)
+    before, found = {p.name for p in base.iterdir()}, []
+    cwd, tempdir, env = os.getcwd(), tempfile.tempdir, os.environ.get("TMPDIR")
+    os.chdir(work)
+    tempfile.tempdir = os.environ["TMPDIR"] = str(tmp)
+    try:
+        yield found
+    finally:
+        os.chdir(cwd)
+        tempfile.tempdir = tempdir
+        if env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = env
+        found += [f"{p.name} in the working folder" for p in sorted(work.iterdir())]
+        found += [f"{p.name} in the temporary folder" for p in sorted(tmp.iterdir())
+                  if not p.name.startswith("__autograph_generated_file")]  # TensorFlow's own, for model.export
+        found += [f"{name} beside {folder.name}" for name in sorted({p.name for p in base.iterdir()} - before - {folder.name})]
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _cut(path: Path, share: float) -> bytes:

@@ -19,7 +19,7 @@ import numpy as np
 
 import coursekit
 import data
-from coursekit.grading import agrees_with_reference, Exercise, plain, Student
+from coursekit.grading import agrees_with_reference, Exercise, plain, same_plain, Student
 
 EX = Exercise("5.5.1", ("design_grid", "count_fits"),
               targets={"networks": 9, "CV RMSE": 0.16, "test RMSE": 0.145})
@@ -125,6 +125,12 @@ def _grid_design(student: Student, ctx, v):
     problem = _grid_problems(grid)
     if not v.check("grid dials and values", not problem, problem or f"{sorted(grid)}", "dials and values within the "
                    "stated limits", problem):
+        return
+    again = student.call("design_grid")
+    if not v.check("design_grid gives one grid", same_plain(again, grid), "the same grid twice" if same_plain(again, grid)
+                   else f"{plain(grid)} then {plain(again)}", "the same grid at every call",
+                   "design_grid returned another grid when asked again: the grid is a decision written down, not drawn "
+                   "at random or built up across calls; a search that cannot be repeated cannot be checked"):
         return
     planned = _fits_truth(grid, GRID_FOLDS, True)
     if not v.at_most("networks planned", planned, EX.target("networks"),

@@ -86,7 +86,9 @@ def _draws(v, student: Student, space, n: int, seed: int):
     out = student.call("sample", space, n, seed)
     ok = isinstance(out, list) and len(out) == n and all(isinstance(c, dict) and set(c) == set(space) for c in out)
     if not v.check("sample returns the candidates", ok, f"{type(out).__name__} of {len(out) if hasattr(out, '__len__') else '?'}",
-                   f"a list of {n} dicts with the keys {sorted(space)}", "return one dict per candidate, dial -> value"):
+                   f"a list of {n} dicts with the keys {sorted(space)}",
+                   "return one dict per candidate, dial -> value, n of them, with the dials of the space given: a "
+                   "list kept from an earlier call (a memo keyed on the seed) answers another space's question"):
         return None
     try:
         return {dial: np.array([float(c[dial]) for c in out]) for dial in space}
@@ -103,6 +105,13 @@ def _sampling(student: Student, ctx, v):
         np.random.seed(1)
         draws = _draws(v, student, space, 2000, 41)
         if draws is None:
+            return
+        repeated = {d: len(x) - len(np.unique(x)) for d, x in draws.items()}
+        if max(repeated.values()) > 20:
+            v.check("the candidates differ", False, f"{max(repeated.values())} of 2000 draws repeat an earlier one",
+                    "none (continuous distributions)", "the candidates repeat each other: a generator made again from "
+                    "the seed for every candidate (inside the loop) starts the same stream each time. Make one "
+                    "generator from the seed before the loop and draw every candidate from it")
             return
         for dial, values in draws.items():
             p = stats.kstest(values, space[dial].cdf).pvalue
@@ -126,6 +135,7 @@ def _sampling(student: Student, ctx, v):
             return
         if not _independent(v, space, draws, other):
             return
+    v.check("the candidates differ", True, "2 hidden spaces", "no repeated draws", "")
     v.check("draws follow the distributions", True, "2 hidden spaces", "KS p >= 1e-4", "")
     v.check("the seed decides the draws", True, "repeats / changes", "repeats / changes", "")
     v.check("draws are independent", True, "between dials and between seeds", "no shared draws", "")

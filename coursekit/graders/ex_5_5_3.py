@@ -147,10 +147,15 @@ def _mechanics(student: Student, ctx, v):
         recorder = _Recorder(_stand_in, ctx.seed)
         returned = _search(student, url("a"), "churn", ctx.seed, first, recorder)
         stopped = _stored(url("a"), "churn")
-        if not v.check("the study is in the storage", stopped is not None and len(stopped.trials) == first,
+        if not v.check("the study is in the storage", stopped is not None and len(stopped.trials) > 0,
                        f"{len(stopped.trials) if stopped else 'no study'} named 'churn' in the database", f"{first} trials",
                        "create the study in the storage given (create_study(storage=..., study_name=...)): a study in "
                        "memory is lost when the process stops"):
+            return
+        if not v.check("run_search runs n_trials trials", len(stopped.trials) == first and len(recorder.calls) == first,
+                       f"{len(stopped.trials)} trials stored, train called {len(recorder.calls)} times", f"{first}",
+                       f"run_search(..., n_trials={first}) must run exactly n_trials trials, each training once, "
+                       "not a number of its own: the caller decides the budget"):
             return
         before = _trial_rows(stopped)
         try:

@@ -23,11 +23,13 @@ import keras_tuner as kt
 import numpy as np
 
 import coursekit
-from coursekit.grading import Exercise, Student, is_compiled, is_model, loss_is, output_layer, prepared
+from coursekit.grading import (Exercise, Student, agrees_with_reference, is_compiled, is_model, loss_is, output_layer,
+                               prepared, varied)
 from coursekit.training import fast_compile, pipelines, predict
 
-from .lesson_5_5 import (Recorder, SpaceOnly, active, close, discovered_space, f1_at, log_spread, max_f1,
-                         oracle_proposals, pair, proposed_epochs, run_search, searched, structure, with_values, workdir)
+from .lesson_5_5 import (MISSING_HINTS, Recorder, SpaceOnly, active, close, discovered_space, f1_at, f1_cases,
+                         log_spread, made_up_fit, max_f1, objective_hint, oracle_proposals, pair, proposed_epochs,
+                         run_search, searched, seed_hint, structure, with_values, workdir)
 
 EX = Exercise("5.5.4", ("best_f1", "ChurnHyperModel", "make_tuner"),
               targets={"tolerance": 1e-9, "draws": 400, "decades": 2, "share low": 0.35, "share high": 0.65,
@@ -47,47 +49,18 @@ def _churn():
 # --------------------------------------------------------------------------- the objective
 
 
-def _f1_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Hidden (name, labels, scores): continuous, tied, rare positives, one score, logits, none positive."""
-    rng = np.random.default_rng(5541)
-    y = (rng.random(400) < 0.27).astype(int)
-    p = np.clip(rng.beta(2, 5, 400) + 0.25 * y, 0, 1)
-    rare = np.r_[np.ones(3, int), np.zeros(247, int)]
-    return [
-        ("400 cases, continuous scores", y, p),
-        ("scores rounded to 0.05 (ties)", y, np.round(p / 0.05) * 0.05),
-        ("5 distinct scores", y, np.round(p * 4) / 4),
-        ("3 positives of 250", rare, rng.random(250) * 0.6 + 0.3 * rare),
-        ("one single score", y[:60], np.full(60, 0.42)),
-        ("logits (negative scores)", y, np.log(np.clip(p, 1e-3, 1 - 1e-3) / (1 - np.clip(p, 1e-3, 1 - 1e-3))) - 3),
-        ("scores that rank churners last", y, 1 - p),
-        ("perfect ranking", np.r_[np.zeros(20, int), np.ones(6, int)], np.linspace(0.01, 0.3, 26)),
-        ("no positive", np.zeros(30, int), rng.random(30)),
-        ("two cases", np.array([0, 1]), np.array([0.9, 0.1])),
-    ]
-
-
-def _objective_hint(cases, answers) -> str:
-    if all(abs(f - f1_at(y, s, 0.5)) < 1e-9 for (_, y, s), (f, _) in zip(cases, answers)):
-        return ("this is F1 at threshold 0.5 on every case: no threshold was chosen. The objective of lesson 5.4 is "
-                "F1 at the threshold that maximises it on the validation data: try every distinct score as threshold")
-    return ("F1 = 2 tp / (2 tp + fp + fn) changes only where the threshold passes a score: evaluate it at every distinct "
-            "score, flagging the cases scored >= it. A fixed grid of thresholds misses the best between its points, "
-            "and scores need not lie in [0, 1]; with no positive case F1 is 0 at every threshold")
-
-
 @EX.part("the objective: F1 at the chosen threshold", points=2)
 def _objective(student: Student, ctx, v):
     tol = EX.target("tolerance")
-    cases, answers, worst = _f1_cases(), [], None
-    for name, y, s in cases:
-        f1, t = pair(student.call("best_f1", y.copy(), s.copy()))
-        answers.append((f1, t))
-        best = max_f1(y, s)[0]
-        if worst is None and not abs(f1 - best) <= tol:
-            worst = (f"F1 {f1:.6g} for {name}", f"{best:.6g}")
-    v.check("best_f1: the best F1", worst is None, worst[0] if worst else f"{len(cases)} hidden cases",
-            worst[1] if worst else "the rubric's best over every threshold", _objective_hint(cases, answers) if worst else "")
+    cases = f1_cases()
+    answers = [pair(student.call("best_f1", y.copy(), s.copy())) for _, y, s in cases]
+    name, y, s = cases[0]
+    base = (name, (), {"y_val": y, "p_val": s})
+    shuffled = np.random.default_rng(5542).permutation(y)
+    agrees_with_reference(v, student, "best_f1", lambda y_val, p_val: max_f1(y_val, p_val),
+                          [base, *[(n, (a, b)) for n, a, b in cases[1:]], *varied(base, y_val=[shuffled], p_val=[1 - s])],
+                          check="best_f1: the best F1", hint=objective_hint(cases, answers),
+                          same=lambda mine, want: isinstance(mine, (tuple, list)) and abs(pair(mine)[0] - want[0]) <= tol)
     bad = [(name, f1, f1_at(y, s, t)) for (name, y, s), (f1, t) in zip(cases, answers)
            if not (math.isfinite(t) and abs(f1_at(y, s, t) - f1) <= tol)]
     v.check("best_f1: F1 at the threshold returned", not bad,
@@ -104,18 +77,6 @@ def _hypermodel(student: Student):
     if not isinstance(hm, kt.HyperModel):
         raise TypeError(f"ChurnHyperModel(n_features) made a {type(hm).__name__}, not a keras_tuner.HyperModel")
     return hm
-
-
-_MISSING_HINTS = {
-    "second_units": "second_units is not in the space the tuner starts from: build asks for it only when second_layer "
-                    "is on, and the defaults leave it off, so the tuner does not know it exists until a trial turns the "
-                    "layer on (and that trial gets the default width). Declare it in hp.conditional_scope(\"second_layer\", "
-                    "[True]) entered on EVERY build (or with parent_name= and parent_values=), and use it only when the "
-                    "layer is on",
-    "bn_momentum": "bn_momentum is not in the space the tuner starts from: build asks for it only when batch_norm is on, "
-                   "and the defaults leave it off. Declare it in hp.conditional_scope(\"batch_norm\", [True]) entered on "
-                   "EVERY build (or with parent_name= and parent_values=)",
-}
 
 
 def _kind_ok(name: str, h) -> bool:
@@ -135,7 +96,7 @@ def _space(student: Student, ctx, v):
         found.setdefault(h.name, h)
     missing = [n for n in NAMES if n not in found]
     wrong_kind = [n for n in NAMES if n in found and not _kind_ok(n, found[n])]
-    hint = next((_MISSING_HINTS[n] for n in missing if n in _MISSING_HINTS),
+    hint = next((MISSING_HINTS[n] for n in missing if n in MISSING_HINTS),
                 "name the hyperparameters as the task does (the rubric reads the trials by these names): second_layer and "
                 "batch_norm are hp.Boolean switches; second_units, bn_momentum, l2 and learning_rate are numbers "
                 "(hp.Int, hp.Float or an hp.Choice of numbers)")
@@ -209,17 +170,6 @@ def _space(student: Student, ctx, v):
 # --------------------------------------------------------------------------- the tuners, without training
 
 
-def _seed_hint(same0: bool, same_other: bool, differ: bool) -> str:
-    if not same0 and same_other:
-        return ("seed 0 proposes different hyperparameters each time: Keras Tuner reads its seed as `seed or "
-                "random.randint(1, 10000)`, so 0 means no seed at all. Map the seed you receive to one Keras Tuner keeps "
-                "(not 0)")
-    if not same_other:
-        return ("two tuners made with the same seed propose different hyperparameters: pass the seed you receive to the "
-                "tuner (seed=...), or the search cannot be replayed")
-    return "a tuner made with another seed proposes the same hyperparameters: use the seed you receive, not a constant"
-
-
 @EX.part("three tuners on the budget, replayable", points=3)
 def _tuners(student: Student, ctx, v):
     if "discovered" not in ctx:
@@ -282,7 +232,7 @@ def _tuners(student: Student, ctx, v):
         v.check(f"{kind}: the seed decides the proposals", same0 and same_other and differ,
                 f"seed 0 twice: {'the same' if same0 else 'different'}; seed {other} twice: "
                 f"{'the same' if same_other else 'different'}; 0 and {other}: {'different' if differ else 'the same'}",
-                "the same for one seed, others for another", _seed_hint(same0, same_other, differ))
+                "the same for one seed, others for another", seed_hint(same0, same_other, differ))
 
 
 # --------------------------------------------------------------------------- the search, for real
@@ -306,11 +256,36 @@ def _score_hint(trial, model) -> str:
             "after training, compute best_f1 on (X_val, y_val) of validation_data and return {\"f1\": f1}")
 
 
+def _rows(v, run: dict) -> bool:
+    """One trial's fit on the rubric's made-up rows: it trains on every training row it is given and on no
+    validation row, for the epochs it is given."""
+    n, wrong = run["n"], sorted(run["val"])
+    if run["other"]:  # rescaled by fit before training: which rows they were cannot be told
+        v.metric("made-up rows changed by fit before training", run["other"])
+    rows = bool(run["other"]) or v.check(
+        "a trial trains on its training rows only", not wrong and len(run["train"]) == n,
+        f"{len(wrong)} validation rows trained on" if wrong else f"{len(run['train'])} of {n} training rows",
+        f"all {n} training rows, no validation row",
+        "fit trained on the validation rows it then scores: the objective then measures how well the model remembers "
+        "those rows, not how it does on new ones. Train on (x, y) only; validation_data is for measuring"
+        if wrong else "train on every row of (x, y) the tuner passes to fit")
+    if not run["epochs"]:
+        return rows  # its callbacks never reached model.fit: the real search below says so
+    return v.check("a trial trains the epochs it is given", run["epochs"] == run["asked"],
+                   f"{run['epochs']} epochs when given {run['asked']}", f"{run['asked']}",
+                   "train for the epochs= the tuner passes to fit, not a number of your own: Hyperband gives each model its "
+                   "own number of epochs, and the budget counts them") and rows
+
+
 @EX.part("the Bayesian search, read and replayed by the rubric", points=4)
 def _search(student: Student, ctx, v):
     hm = ctx["hm"] = ctx.get("hm") or _hypermodel(student)
     churn = _churn()
     trials_budget, epochs = EX.target("trials"), EX.target("epochs")
+    if "discovered" not in ctx:
+        ctx["discovered"] = discovered_space(student, hm)
+    if not _rows(v, made_up_fit(student, hm, with_values(ctx["discovered"]), churn.n_features)):
+        return  # a search whose trials train on other rows or epochs would grade something else
     with workdir("search") as d:
         tuner = student.call("make_tuner", "bayesian", hm, d, ctx.seed)
         if not isinstance(tuner, kt.BayesianOptimization):

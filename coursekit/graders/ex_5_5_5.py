@@ -30,9 +30,9 @@ from coursekit.grading import Exercise, Student, is_compiled, is_model
 from coursekit.training import fast_compile
 from data import churn as schema
 
-from .artifacts_5_5_5 import (KIND_NAMES, KINDS, SOUND, attempt_load, build_model, damaged, fresh_process,
-                              grading_folder, in_other_units, keras_problem, labels, records_of, short, sound_set,
-                              student_model, train_features, via_csv, weights_problem)
+from .artifacts_5_5_5 import (KIND_NAMES, KINDS, SOUND, attempt_load, build_model, code_bytes, damaged, fresh_process,
+                              grading_folder, in_other_units, keras_problem, labels, left_outside, records_of, short,
+                              sound_set, student_model, train_features, via_csv, weights_problem)
 
 import _lesson55  # noqa: E402  (the lesson's shared code: raw records as model inputs; on sys.path by artifacts_5_5_5)
 
@@ -175,8 +175,8 @@ def _scaling(student, ctx, v):
     # 7,043 customers typed in 0.93-0.99, a Normalization never adapted 0.98-1, no scaling 0.98-1.
     v.at_most("scaling learnt from train_frame", gap, EX.target("units tolerance"),
               "the scaling does not follow the records build_raw_model receives: its statistics must be learnt from "
-              "train_frame (Normalization().adapt on its numeric columns), not typed in as constants or computed "
-              "from other rows, and the numbers must be scaled at all")
+              "train_frame (Normalization().adapt on its numeric columns), not typed in as constants, computed "
+              "from other rows or kept from an earlier call, and the numbers must be scaled at all")
     v.check("the numeric columns matter", moved > 1e-3, f"max change {moved:.2g}", "> 0.001",
             "records in other units should change this model's probabilities: feed the scaled numbers into the network")
 
@@ -193,7 +193,12 @@ def _artifacts(student, ctx, v) -> dict:
     ctx["save failed"] = True
     model = student_model(student, ctx)
     folder = grading_folder(ctx) / "artifacts"  # not there yet: save_artifacts creates it
-    paths = student.call("save_artifacts", model, folder)
+    with left_outside(grading_folder(ctx), folder) as left:
+        paths = student.call("save_artifacts", model, folder)
+    v.check("nothing left outside the folder", not left, "; ".join(left[:3]) or "nothing", f"every file in {folder.name}/",
+            "save_artifacts wrote files outside the folder it was given (a relative path lands in the working folder, "
+            "a temporary file left behind stays): write every artifact, and anything it needs on the way, inside "
+            "that folder")
     keys = sorted(paths) if isinstance(paths, dict) else type(paths).__name__
     if not v.check("save_artifacts returns the three paths", isinstance(paths, dict) and set(KINDS) <= set(paths),
                    keys, f"a dict with keys {list(KINDS)}", "return {'keras': ..., 'savedmodel': ..., 'weights': ...}"):
@@ -303,6 +308,14 @@ def _try_loader(student, ctx, v):
         v.check(f"load_artifact: {group} problems", group not in failed, failed.get(group, f"{n} of {n} raise "
                 "ArtifactError naming the file"), f"ArtifactError (a ValueError) naming the file, for all {n}",
                 GROUP_HINTS[group])
+    (folder / "with_code.keras").write_bytes(code_bytes())
+    how, value = attempt_load(student, folder / "with_code.keras")
+    v.check("load_artifact refuses a .keras file that runs code", how == "raised",
+            f"returned {type(value).__name__}" if how == "returned" else f"raised {type(value).__name__}",
+            "ArtifactError: the file is refused",
+            "a .keras file with a Lambda layer carries Python code that runs when it is loaded: keep safe_mode=True "
+            "(load_model's default), which refuses it, and raise ArtifactError; safe_mode=False (or enabling unsafe "
+            "deserialization) runs whatever code a file someone sends you holds")
     pairs = [("a missing .keras file", "a truncated .keras file"), ("a missing .keras file", "a text file named .keras"),
              ("a missing .weights.h5 file", "a truncated .weights.h5 file")]
     same = [(a, b) for a, b in pairs if a in messages and b in messages and messages[a] == messages[b]]

@@ -59,3 +59,21 @@ def test_5_5_1_rejects_a_grid_that_leaves_the_learning_rate_at_its_default(refer
     verdict = EX.grade(reference("5.5.1").replaced(design_grid=lambda: sizes), seed,
                        only=["the grid and its cost", "the search"])
     assert_fails(verdict, "test RMSE", "rate")
+
+
+def test_5_5_1_rejects_a_grid_drawn_at_random_and_one_that_grows_between_calls(reference, seed):
+    """Randomness without a seed, and state kept between calls: the grid must be the same at every call."""
+    import numpy as np
+
+    def drawn():
+        return {"reg__model__learning_rate": sorted(float(x) for x in 10 ** np.random.uniform(-2.5, -1, 2))}
+
+    kept = {"reg__model__learning_rate": [0.01]}
+
+    def grows():
+        kept["reg__model__learning_rate"].append(kept["reg__model__learning_rate"][-1] * 3)
+        return {k: list(vals) for k, vals in kept.items()}
+
+    for wrong in (drawn, grows):
+        verdict = EX.grade(reference("5.5.1").replaced(design_grid=wrong), seed, only=["the grid and its cost"])
+        assert_fails(verdict, "design_grid gives one grid", "random", "across calls")

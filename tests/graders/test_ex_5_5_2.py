@@ -78,3 +78,48 @@ def test_5_5_2_rejects_a_generator_per_candidate_seeded_with_seed_plus_i(referen
 
     verdict = EX.grade(reference("5.5.2").replaced(sample=seed_plus_i), seed, only=["sampling"])
     assert_fails(verdict, "draws are independent", "seed + i")
+
+
+def test_5_5_2_rejects_a_generator_made_again_for_every_candidate(reference, seed):
+    """Randomness seeded per candidate instead of once before the loop: every candidate is the same."""
+    def reseeded(space, n, seed):
+        out = []
+        for _ in range(n):
+            rng = np.random.default_rng(seed)
+            out.append({dial: float(dist.rvs(random_state=rng)) for dial, dist in space.items()})
+        return out
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=reseeded), seed, only=["sampling"])
+    assert_fails(verdict, "the candidates differ", "inside the loop", "before the loop")
+
+
+def test_5_5_2_rejects_a_generator_made_once_at_import_and_a_memo_keyed_on_the_seed(reference, seed):
+    """The seed given not used (a module-level generator made once) and state kept between calls."""
+    shared = np.random.default_rng(0)
+
+    def module_generator(space, n, seed):
+        return [{dial: float(dist.rvs(random_state=shared)) for dial, dist in space.items()} for _ in range(n)]
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=module_generator), seed, only=["sampling"])
+    assert_fails(verdict, "the seed decides the draws", "from the seed")
+
+    memo = {}
+
+    def remembered(space, n, seed):
+        if seed not in memo:
+            rng = np.random.default_rng(seed)
+            memo[seed] = [{dial: float(dist.rvs(random_state=rng)) for dial, dist in space.items()} for _ in range(n)]
+        return memo[seed]
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=remembered), seed, only=["sampling"])
+    assert_fails(verdict, "sample returns the candidates", "earlier call")
+
+
+def test_5_5_2_rejects_a_sample_that_ignores_n(reference, seed):
+    """An argument overwritten: the exercise's BUDGET candidates whatever n is asked."""
+    def budget_always(space, n, seed):
+        rng = np.random.default_rng(seed)
+        return [{dial: float(dist.rvs(random_state=rng)) for dial, dist in space.items()} for _ in range(9)]
+
+    verdict = EX.grade(reference("5.5.2").replaced(sample=budget_always), seed, only=["sampling"])
+    assert_fails(verdict, "sample returns the candidates", "n of them")

@@ -88,3 +88,40 @@ def test_5_5_3_rejects_a_learning_rate_searched_on_a_linear_scale(reference, see
 
     verdict = EX.grade(reference("5.5.3").replaced(suggest=linear), seed, only=["the search space"])
     assert_fails(verdict, "learning_rate on a log scale", "log=true")
+
+
+def test_5_5_3_rejects_a_search_that_ignores_n_trials(reference, seed):
+    """An argument overwritten: run_search runs the exercise's own number of trials."""
+    student = reference("5.5.3")
+    module = student.module
+
+    def own_budget(storage, name, seed, n_trials, train):
+        study = module.open_study(storage, name, seed)
+        study.optimize(lambda trial: module.objective(trial, train), n_trials=6)
+        return study
+
+    verdict = EX.grade(student.replaced(run_search=own_budget), seed, only=_MECHANICS)
+    assert_fails(verdict, "run_search runs n_trials trials", "n_trials", "budget")
+
+
+def test_5_5_3_rejects_a_study_that_minimises_the_auc(reference, seed):
+    """Direction: the objective's AUC minimised, as a loss would be."""
+    verdict = EX.grade(_with(reference("5.5.3"), open_study=_study_with(direction="minimize")), seed, only=_MECHANICS)
+    assert_fails(verdict, "maximising", "larger", "maximize")
+
+
+_SHARED = {}
+
+
+def test_5_5_3_rejects_one_sampler_made_once_for_every_study(reference, seed):
+    """Randomness seeded once, before the runs, not per run: a sampler kept from the first call serves every
+    study, so the same seed in a new database draws other trials."""
+    import optuna
+
+    def shared_sampler(storage, name, seed):
+        sampler = _SHARED.setdefault("sampler", optuna.samplers.TPESampler(seed=seed, n_startup_trials=3))
+        return _study_with(sampler=sampler)(storage, name, seed)
+
+    _SHARED.clear()
+    verdict = EX.grade(_with(reference("5.5.3"), open_study=shared_sampler), seed, only=["replayed with the same seed"])
+    assert_fails(verdict, "the same seed replays the study", "seed")

@@ -31,6 +31,54 @@ def test_5_5_4_rejects_f1_at_half_and_a_grid_of_thresholds(reference, seed):
     assert_fails(EX.grade(ref.replaced(best_f1=on_a_grid), seed, only=only), "best_f1: the best F1", "grid")
 
 
+def _f1_at_each_score(y, s, flag):
+    best = (0.0, float(np.max(s)))
+    for t in np.unique(s):
+        flagged = flag(s, t)
+        tp = int(np.sum(flagged & (y == 1)))
+        f1 = 2 * tp / (int(flagged.sum()) + int(y.sum())) if flagged.sum() + y.sum() else 0.0
+        best = max(best, (f1, float(t)))
+    return best
+
+
+def test_5_5_4_rejects_f1_kept_between_calls_and_labels_left_as_a_column(reference, seed):
+    """State between calls (a memo keyed on the number of cases) and a shape contract: labels given as an
+    (n, 1) column compared with flat scores broadcast to an n x n table."""
+    ref, only = reference("5.5.4"), ["the objective: F1 at the chosen threshold"]
+    memo = {}
+
+    def remembered(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int).ravel(), np.asarray(p_val, dtype=float).ravel()
+        return memo.setdefault(len(y), _f1_at_each_score(y, s, lambda s, t: s >= t))
+
+    def column_labels(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int), np.asarray(p_val, dtype=float).ravel()
+        return _f1_at_each_score(y, s, lambda s, t: s >= t)
+
+    assert_fails(EX.grade(ref.replaced(best_f1=remembered), seed, only=only), "best_f1: the best F1", "earlier call",
+                 "state")
+    assert_fails(EX.grade(ref.replaced(best_f1=column_labels), seed, only=only), "best_f1: the best F1", "(n, 1)")
+
+
+def test_5_5_4_rejects_strict_flagging_and_scores_sorted_in_place(reference, seed):
+    """Edge cases: flagging scores > t never flags every case (nor the top-scored one alone); sorting the
+    caller's scores in place."""
+    ref, only = reference("5.5.4"), ["the objective: F1 at the chosen threshold"]
+
+    def strictly_above(y_val, p_val):
+        y, s = np.asarray(y_val).astype(int).ravel(), np.asarray(p_val, dtype=float).ravel()
+        return _f1_at_each_score(y, s, lambda s, t: s > t)
+
+    def sorts_in_place(y_val, p_val):
+        order = np.argsort(p_val, axis=None)
+        p_val.sort(axis=0)
+        y = np.asarray(y_val).astype(int).ravel()[order]
+        return _f1_at_each_score(y, np.ravel(p_val), lambda s, t: s >= t)
+
+    assert_fails(EX.grade(ref.replaced(best_f1=strictly_above), seed, only=only), "best_f1: the best F1", ">=")
+    assert_fails(EX.grade(ref.replaced(best_f1=sorts_in_place), seed, only=only), "best_f1 runs", "in place")
+
+
 def _network(n_features, second, second_units, batch_norm, momentum, l2, learning_rate) -> keras.Model:
     model = keras.Sequential([keras.Input(shape=(n_features,))])
     for width in [32] + ([second_units] if second else []):
@@ -143,3 +191,64 @@ def test_5_5_4_rejects_a_threshold_chosen_on_the_training_rows(reference, seed):
 
     verdict = EX.grade(_with(ref, fit=fit), seed, only=["the Bayesian search, read and replayed by the rubric"])
     assert_fails(verdict, "the tuner's objective is F1 at the best validation threshold", "training rows")
+
+
+def _fit_on(rows):
+    """A trial's fit that trains on the rows ``rows(x, y, X_val, y_val)`` gives and scores the validation data."""
+    def fit(self, hp, model, x, y, validation_data=None, callbacks=None, epochs=10, initial_epoch=0, **kwargs):
+        X_val, y_val = validation_data
+        model.fit(*rows(x, y, X_val, y_val), batch_size=256, epochs=epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=0)
+        return {"f1": max_f1(y_val, model.predict(X_val, batch_size=4096, verbose=0))[0]}
+    return fit
+
+
+def max_f1(y, p):
+    y, p = np.asarray(y).astype(int).ravel(), np.asarray(p, dtype=float).ravel()
+    return max((_flagged_f1(y, p, t), float(t)) for t in np.unique(p))
+
+
+def test_5_5_4_rejects_a_trial_that_trains_on_the_validation_rows_it_scores(reference, seed):
+    """Honest data: the validation rows trained on, alone or added to the training rows, and the scored."""
+    ref, only = reference("5.5.4"), ["the Bayesian search, read and replayed by the rubric"]
+    for rows in (lambda x, y, xv, yv: (xv, yv), lambda x, y, xv, yv: (np.concatenate([x, xv]), np.concatenate([y, yv]))):
+        verdict = EX.grade(_with(ref, fit=_fit_on(rows)), seed, only=only)
+        assert_fails(verdict, "a trial trains on its training rows only", "validation rows", "train on (x, y)")
+
+
+def test_5_5_4_rejects_a_trial_that_trains_its_own_number_of_epochs(reference, seed):
+    """An argument overwritten: fit trains the exercise's EPOCHS whatever the tuner asks."""
+    ref = reference("5.5.4")
+
+    def fit(self, hp, model, x, y, validation_data=None, callbacks=None, epochs=10, initial_epoch=0, **kwargs):
+        model.fit(x, y, batch_size=256, epochs=ref.module.EPOCHS, callbacks=callbacks, verbose=0)
+        X_val, y_val = validation_data
+        return {"f1": max_f1(y_val, model.predict(X_val, batch_size=4096, verbose=0))[0]}
+
+    verdict = EX.grade(_with(ref, fit=fit), seed, only=["the Bayesian search, read and replayed by the rubric"])
+    assert_fails(verdict, "a trial trains the epochs it is given", "epochs=")
+
+
+def test_5_5_4_rejects_tuners_that_minimise_f1_or_run_more_trials_than_the_budget(reference, seed):
+    """Direction (F1 minimised, as a loss would be) and the number of trials (max_trials over the budget)."""
+    only = ["three tuners on the budget, replayable"]
+
+    def minimising(kind, hypermodel, directory, seed):
+        return _tuner(kind, hypermodel, directory, 1000 * seed + 1, objective=kt.Objective("f1", direction="min"))
+
+    verdict = EX.grade(reference("5.5.4").replaced(make_tuner=minimising), seed, only=only)
+    for kind in KINDS:
+        assert_fails(verdict, f"{kind}: maximises f1", "direction=\"max\"")
+
+    def more_trials(kind, hypermodel, directory, seed):
+        args = dict(objective=kt.Objective("f1", direction="max"), seed=1000 * seed + 1, directory=directory,
+                    project_name=kind, overwrite=True)
+        if kind == "random":
+            return kt.RandomSearch(hypermodel, max_trials=5, **args)
+        if kind == "bayesian":
+            return kt.BayesianOptimization(hypermodel, max_trials=5, num_initial_points=2, **args)
+        return kt.Hyperband(hypermodel, max_epochs=4, factor=3, **args)
+
+    verdict = EX.grade(reference("5.5.4").replaced(make_tuner=more_trials), seed, only=only)
+    for kind in ("random", "bayesian"):
+        assert_fails(verdict, f"{kind}: 3 trials", "max_trials=3")

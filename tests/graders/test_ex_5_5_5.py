@@ -76,6 +76,24 @@ def test_5_5_5_rejects_scaling_not_learnt_from_the_training_records(reference, s
         assert_fails(verdict, "scaling learnt from train_frame", "typed in", "train_frame")
 
 
+_ADAPTED = {}
+
+
+def _scaling_kept_from_the_first_call(train_frame):
+    """State between calls: the statistics of the first records it was given, kept for every later model."""
+    if "stats" not in _ADAPTED:
+        numbers = train_frame[schema.NUMERIC].to_numpy(np.float64)
+        _ADAPTED["stats"] = (numbers.mean(axis=0).tolist(), numbers.var(axis=0).tolist())
+    return _raw_model_with(train_frame, scale=_ADAPTED["stats"])
+
+
+def test_5_5_5_rejects_a_scaling_kept_from_an_earlier_call(reference, seed):
+    _ADAPTED.clear()
+    wrong = reference("5.5.5").replaced(build_raw_model=_scaling_kept_from_the_first_call)
+    verdict = EX.grade(wrong, seed, only=["scaling learnt from the training records"])
+    assert_fails(verdict, "scaling learnt from train_frame", "earlier call")
+
+
 def test_5_5_5_rejects_a_save_that_copies_the_keras_file(reference, seed):
     def copies(model, folder):
         folder = Path(folder)
@@ -137,3 +155,37 @@ def test_5_5_5_rejects_the_serving_command_s_model_as_the_answer(reference, seed
     verdict = EX.grade(reference("5.5.5").replaced(build_raw_model=_lesson55.build_raw_churn_model), seed)
     assert verdict.status == "uses the solution", verdict.report()
     assert "build_raw_churn_model" in verdict.message
+
+
+def test_5_5_5_rejects_a_save_that_leaves_files_outside_the_folder(reference, seed):
+    """Files written where the process runs (relative paths), then only the .keras file moved into the folder."""
+    def relative(model, folder):
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save("churn.keras")
+        model.export("churn_savedmodel", verbose=False)
+        model.save_weights("churn.weights.h5")
+        shutil.move("churn.keras", folder / "churn.keras")
+        return {"keras": folder / "churn.keras", "savedmodel": Path("churn_savedmodel").resolve(),
+                "weights": Path("churn.weights.h5").resolve()}
+
+    verdict = EX.grade(reference("5.5.5").replaced(save_artifacts=relative), seed, only=["saved three ways"])
+    assert_fails(verdict, "nothing left outside the folder", "outside the folder", "relative path")
+    assert_fails(verdict, "the artifacts are in the folder", "folder given")
+
+
+def test_5_5_5_rejects_a_loader_that_turns_safe_mode_off(reference, seed):
+    """A loader that makes every .keras file load, code and all."""
+    ref = reference("5.5.5")
+    right = ref.module.load_artifact
+
+    def unsafe(path, model=None):
+        if str(path).endswith(".keras") and Path(path).is_file():
+            try:
+                return keras.models.load_model(path, safe_mode=False)
+            except Exception:  # noqa: BLE001 -- damaged files: the loader's own messages
+                pass
+        return right(path, model)
+
+    verdict = EX.grade(ref.replaced(load_artifact=unsafe), seed, only=["load_artifact"])
+    assert_fails(verdict, "load_artifact refuses a .keras file that runs code", "safe_mode=true", "lambda")
