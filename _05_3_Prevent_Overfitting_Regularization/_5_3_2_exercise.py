@@ -25,10 +25,10 @@ What the rubric does and measures (you do not write any of it):
   active, and a mean and a spread of shape (len(X),) each;
 - calls ``mc_dropout_predict`` with 50 samples on a dropout network of its own and compares with
   its own Monte Carlo estimate: the mean spread within 0.1 of it (relatively) and the means
-  close to its own. From your spreads: on test houses whose numeric inputs are moved 3 times as
-  far from the training mean (houses unlike any in the training split) the mean spread must be
-  >= 2 times that on the test houses themselves, and on the quarter of test houses with the
-  largest errors >= 1.1 times that on the other three quarters.
+  close to its own, on the validation houses. From your spreads: on validation houses whose
+  numeric inputs are moved 3 times as far from the training mean (houses unlike any in the
+  training split) the mean spread must be >= 2 times that on the houses themselves, and on the
+  quarter of validation houses with the largest errors >= 1.1 times that on the other three.
 
 Run this file to see what the rubric measures; ``course check 5.3.2`` records the verdict and
 ``course hint 5.3.2`` gives a hint.

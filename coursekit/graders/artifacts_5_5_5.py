@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import pandas as pd
 import coursekit
 import data
 from coursekit import catalog
-from coursekit.grading import Missing, Student, StudentFailure
+from coursekit.grading import Missing, rubric_cache, Student, StudentFailure
 from data import churn as schema
 from data import guard
 
@@ -51,7 +50,7 @@ KIND_NAMES = {"keras": ".keras", "savedmodel": "SavedModel", "weights": ".weight
 OTHER_UNITS = {"tenure": 4.0, "monthly_charges": 100.0, "total_charges": 100.0}
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def split() -> data.Split:
     return data.split_churn()
 
@@ -224,7 +223,7 @@ def rubric_model() -> keras.Model:
 SOUND = {"keras": "customer_churn.keras", "savedmodel": "customer_churn_export", "weights": "customer_churn.weights.h5"}
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def rubric_artifacts() -> tuple[dict, np.ndarray]:
     """Sound artifacts of the rubric's model, made once per process and kept in memory ({relative
     path: bytes}: nothing is left on disk however the process ends), and the model's probabilities on
@@ -241,7 +240,7 @@ def rubric_artifacts() -> tuple[dict, np.ndarray]:
     return files, _lesson55.predict_records(model, records_of("val"))
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def other_net_weights() -> bytes:
     """The weights of a network of another architecture, as a .weights.h5 file's bytes."""
     folder = Path(tempfile.mkdtemp(prefix="rubric_5_5_5_other_"))
@@ -270,7 +269,7 @@ def sound_set(student: Student, ctx, folder: Path):
     return expected, rubric_model
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def code_bytes() -> bytes:
     """A .keras file whose model holds a Lambda layer: Python bytecode that runs if the file is loaded with
     ``safe_mode=False`` (``safe_mode=True``, load_model's default, refuses it)."""

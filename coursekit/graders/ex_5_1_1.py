@@ -13,15 +13,13 @@ names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import keras
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import coursekit
 from coursekit.grading import (agrees_with_reference, dense_layers, Exercise, is_compiled, is_model, loss_is,
-                               nonlinear_hidden, output_layer, plain, prepared, Student)
+                               nonlinear_hidden, output_layer, plain, prepared, Student, rubric_cache)
 from coursekit.training import predict
 
 from .lesson_5_1 import train_or_fail
@@ -86,7 +84,7 @@ def _shallow(student, ctx, v):
         v.metric("logistic_regression_test_auc", _logistic_regression_test_auc())
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _logistic_regression_test_auc() -> float:
     churn = prepared("churn")
     model = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)

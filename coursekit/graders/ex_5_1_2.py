@@ -14,13 +14,11 @@ that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import keras
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared, train)
+from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared, train, rubric_cache)
 from coursekit.training import predict
 
 from .lesson_5_1 import mlp
@@ -41,7 +39,7 @@ def sigmoid_baseline(n_features: int) -> keras.Model:
     return mlp(n_features, [WIDTH_5_1_2] * DEPTH_5_1_2, act="sigmoid")
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _sigmoid_baseline_val_auc(seed: int) -> float:
     """The sigmoid network's validation AUC, trained once per seed and process (it does not depend on
     the student's work, so the solution and every wrong answer share it)."""

@@ -14,8 +14,6 @@ names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error, mean_squared_error
@@ -23,6 +21,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 import coursekit
 import data
 from coursekit.grading import Exercise, is_compiled, is_model, loss_is, nonlinear_hidden, output_layer, prepared
+from coursekit.grading import rubric_cache
 from coursekit.training import predict
 
 from .lesson_5_1 import train_or_fail
@@ -32,7 +31,7 @@ EX = Exercise("5.1.4", ("regression_errors", "build_price_model"),
 RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def ridge_baseline() -> tuple[float, Ridge]:
     """Ridge regression with its alpha chosen on the validation split (the test split is not used)."""
     houses = prepared("housing")

@@ -22,7 +22,6 @@ each mistake fails and that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
 import math
 import tempfile
 import warnings
@@ -33,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 import coursekit
-from coursekit.grading import (as_float, Exercise, prepared, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo)
+from coursekit.grading import (as_float, Exercise, prepared, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, Todo, rubric_cache)
 from coursekit.training import fast_compile, fast_fit
 
 
@@ -248,7 +247,7 @@ def _fit_val_losses(learning_rate, seed: int) -> list[float]:
     return history.history["val_loss"]
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _constant_rate_val_losses(seed: int) -> tuple[float, ...]:
     """The constant rate's run, once per seed and process (it does not depend on the student's work)."""
     return tuple(_fit_val_losses(EX.target("constant rate"), seed))

@@ -18,8 +18,6 @@ that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import keras
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 
 import coursekit
 from coursekit.grading import (agrees_with_reference, Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered, dense_layers,
-                               is_compiled, is_model, loss_name, output_layer, prepared, train)
+                               is_compiled, is_model, loss_name, output_layer, prepared, train, rubric_cache)
 from coursekit.training import predict
 
 from .lesson_5_3 import BuildsArguments, path_around, penalty_strengths
@@ -55,7 +53,7 @@ EX = Exercise("5.3.1", ("build_selector", "selected_inputs"),
                        "test ROC AUC": 0.825})
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _noisy_churn(seed: int):
     """Churn with 20 standard-normal noise columns, the 60 columns shuffled (one order for all splits)."""
     churn = prepared("churn")

@@ -21,8 +21,6 @@ that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import keras
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -30,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 import coursekit
 import data
 from coursekit.grading import (agrees_with_reference, Exercise, is_compiled, is_model, loss_name, nonlinear_hidden,
-                               output_layer, prepared, Student, train, varied)
+                               output_layer, prepared, Student, train, varied, rubric_cache)
 from coursekit.training import predict
 
 from .lesson_5_3 import path_around
@@ -40,7 +38,7 @@ EX = Exercise("5.3.3", ("fit_scaler", "build_raw_input_network", "batchnorm"),
               targets={"epochs": 10, "batch": 128, "test ROC AUC": 0.82, "scale ratio": 10, "tolerance": 0.0001})
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _raw_churn():
     """The churn arrays with the numeric columns back in their units (months, dollars)."""
     churn = prepared("churn")
@@ -70,7 +68,7 @@ def _fit_test_auc(model, X_train, X_val, X_test, seed) -> float:
     return roc_auc_score(churn.y_test, predict(model, X_test))
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _raw_baseline_auc(seed: int) -> float:
     """The rubric's network on the raw inputs (it does not depend on the student's work)."""
     coursekit.set_seed(seed)

@@ -18,7 +18,6 @@ show that the check aimed at each mistake fails and that its hint names the mist
 from __future__ import annotations
 
 import copy
-import functools
 
 import keras
 import numpy as np
@@ -27,7 +26,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 import coursekit
 from coursekit.grading import (Exercise, RuleBroken, SolutionUsed, Student, StudentFailure, Tampered,
-                               activation_name, dense_layers, hidden_nonlinearities, loss_name, prepared, train)
+                               activation_name, dense_layers, hidden_nonlinearities, loss_name, prepared, train, rubric_cache)
 from coursekit.training import outputs_logits, predict
 
 from .lesson_5_3 import regularisation_signature
@@ -46,7 +45,7 @@ HIDDEN_5_3_4 = (256, 256, 256)
 SEARCH = {"budget": EX.target("trials")}  # what the rubric allows choose() (a wrong-answer test lowers it)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _case_rows():
     """400 training and 400 validation customers (the same rows for every seed; the seed changes
     initialisation and shuffling)."""
@@ -145,7 +144,7 @@ def _case_scores(model) -> dict:
             "test": _bce(churn.y_test, p_test), "test_auc": roc_auc_score(churn.y_test, p_test)}
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _unregularised(seed: int) -> dict:
     """The task's network without regularisation, the rubric's own, trained the same way with the same seed."""
     X, y, X_val, y_val = _case_rows()
@@ -157,7 +156,7 @@ def _unregularised(seed: int) -> dict:
     return _case_scores(model)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _logistic_on_case_rows() -> dict:
     churn = prepared("churn")
     X, y, _, _ = _case_rows()

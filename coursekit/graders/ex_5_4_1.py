@@ -16,13 +16,12 @@ names the mistake.
 from __future__ import annotations
 
 import copy
-import functools
 import warnings
 
 import numpy as np
 from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_fscore_support, roc_curve
 
-from coursekit.grading import agrees_with_reference, Exercise, same_plain, Student, varied
+from coursekit.grading import agrees_with_reference, Exercise, rubric_cache, same_plain, Student, varied
 
 
 EX = Exercise("5.4.1", ("confusion_counts", "precision_recall_f", "roc_points", "average_precision"),
@@ -99,7 +98,7 @@ def _confusion(student: Student, ctx, v):
                                "(a miss); tp: both 1. Return Python ints (int(...)), not NumPy numbers or floats")
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _ratios(tn: int, fp: int, fn: int, tp: int, beta: float) -> tuple[float, float, float]:
     """scikit-learn's precision, recall and F-beta of the labels and decisions these counts describe."""
     y = np.repeat([0, 0, 1, 1], [tn, fp, fn, tp])

@@ -18,13 +18,11 @@ aimed at each mistake fails and that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 import data
-from coursekit.grading import Exercise, prepared, Student
+from coursekit.grading import Exercise, prepared, rubric_cache, Student
 from coursekit.training import predict
 
 from .lesson_5_4 import best_threshold, cost_per_case, fit_weighted, frozen
@@ -33,7 +31,7 @@ EX = Exercise("5.4.3", ("rebalance",), targets={"test cost": 0.4, "passes": 20, 
 RARE_RATE, RARE_HIDDEN = 0.05, (32,)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _rare() -> dict:
     """Churn with churners made rare: every non-churner and a fixed random 5% share of churners in
     each split (the same subsample for every seed)."""
@@ -55,7 +53,7 @@ def _rare_train_val() -> data.TrainVal:
                          list(prepared("churn").feature_names))
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _rare_baseline(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The network trained on the rare rows as they are, once per seed and process: (validation, test) probabilities."""
     rare = _rare()
@@ -184,9 +182,9 @@ def _decisions(student, ctx, v):
     p = predict(model, rare["X_test"])
     flagged = p >= 0.5
     recall = float(flagged[y_test == 1].mean())
-    v.metric("recall at 0.5", recall)
-    v.metric("precision at 0.5", float(y_test[flagged].mean()) if flagged.any() else 0.0)
-    v.metric("share flagged", float(flagged.mean()))
+    v.metric("test recall at 0.5", recall)
+    v.metric("test precision at 0.5", float(y_test[flagged].mean()) if flagged.any() else 0.0)
+    v.metric("share of test rows flagged", float(flagged.mean()))
     base_val, base_test = _rare_baseline(ctx.seed)
     v.metric("unweighted network: test cost at 0.5", cost_per_case(y_test, base_test, 0.5, 10.0, 1.0))
     t = best_threshold(rare["y_val"], base_val, 10.0, 1.0)[0]

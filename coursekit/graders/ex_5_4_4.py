@@ -15,13 +15,11 @@ names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from coursekit.grading import Exercise, prepared, Student
+from coursekit.grading import Exercise, prepared, rubric_cache, Student
 
 from .lesson_5_4 import churn_predictions, frozen
 
@@ -30,7 +28,7 @@ EX = Exercise("5.4.4", ("bootstrap_auc_interval", "paired_auc_difference_interva
                        "coverage low at 0.8": 0.75, "coverage high at 0.8": 0.85, "tied cases": 500})
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _logistic_predictions() -> tuple[np.ndarray, np.ndarray]:
     churn = prepared("churn")
     model = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
@@ -56,7 +54,7 @@ def _rubric_resamples(y, n: int, seed: int) -> np.ndarray:
     return counts[both]
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _interval_cases(seed: int) -> dict:
     """The arrays the rubric chooses (never the test split), and its own resampled AUCs of each."""
     churn = prepared("churn")

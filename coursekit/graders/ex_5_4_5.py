@@ -18,13 +18,11 @@ and that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from coursekit.grading import agrees_with_reference, Exercise, prepared, Student, varied
+from coursekit.grading import agrees_with_reference, Exercise, prepared, rubric_cache, Student, varied
 from coursekit.training import predict
 
 from .lesson_5_4 import fit_weighted, frozen
@@ -46,7 +44,7 @@ def _ece(y, p, n_bins: int = 10) -> float:
     return float(total)
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _weighted_predictions(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A churn network trained with churners weighted 3 times (15 passes, once per seed and process):
     its probabilities are inflated on purpose. (validation, test)."""

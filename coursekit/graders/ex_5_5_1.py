@@ -12,14 +12,13 @@ fails and that its hint names the mistake.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 import coursekit
 import data
-from coursekit.grading import agrees_with_reference, Exercise, plain, same_plain, Student
+from coursekit.grading import agrees_with_reference, Exercise, plain, rubric_cache, same_plain, Student
 
 EX = Exercise("5.5.1", ("design_grid", "count_fits"),
               targets={"networks": 9, "CV RMSE": 0.16, "test RMSE": 0.145})
@@ -57,7 +56,7 @@ def _grid_pipeline(seed: int):
     return Pipeline([("prep", data.housing_preprocessor()), ("reg", reg)])
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _housing_frames():
     split = data.split_housing()
     feats, target = data.housing.FEATURES, data.housing.LOG_TARGET

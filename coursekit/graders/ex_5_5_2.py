@@ -12,13 +12,12 @@ names the mistake.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 import coursekit
-from coursekit.grading import Exercise, Student, prepared
+from coursekit.grading import Exercise, prepared, rubric_cache, Student
 
 EX = Exercise("5.5.2", ("random_space", "sample"),
               targets={"draws": 4000, "span": 10, "candidates": 9, "random RMSE": 0.14, "margin": 0.005})
@@ -234,12 +233,12 @@ class _HousingTrials:
         return math.sqrt(mse) if math.isfinite(mse) else math.inf
 
 
-@functools.lru_cache(maxsize=1)
+@rubric_cache
 def _housing_trials() -> _HousingTrials:
     return _HousingTrials()
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def _trial_score(learning_rate: float, l2: float, seed: int) -> float:
     return _housing_trials()(learning_rate, l2, seed)
 

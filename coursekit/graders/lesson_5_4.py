@@ -13,14 +13,12 @@ cost of a threshold with the graders' own search for the cheapest one (5.4.2 and
 
 from __future__ import annotations
 
-import functools
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 import coursekit
-from coursekit.grading import prepared
+from coursekit.grading import prepared, rubric_cache
 from coursekit.training import fast_fit, predict
 
 
@@ -48,7 +46,7 @@ def fit_weighted(X, y, w, *, seed: int, hidden: tuple[int, ...], epochs: int) ->
     return model
 
 
-@functools.lru_cache(maxsize=None)
+@rubric_cache
 def churn_predictions(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The rubric's churn network (64-32 ReLU, Adam 1e-3, early stopping on the validation loss),
     trained once per seed and process: its validation and test probabilities."""

@@ -56,7 +56,7 @@ def test_5_3_5_rejects_a_new_output_layer_fine_tuned(reference, seed):
         return model
 
     verdict = EX.grade(reference("5.3.5").replaced(fine_tuning=new_head), seed, only=["fine-tuning"])  # +0.015-0.053
-    assert_fails(verdict, "fine-tuned - source network as it is (mean RMSE)", "new output layer")
+    assert_fails(verdict, "fine-tuned - source network as it is (mean test RMSE)", "new output layer")
 
 
 def test_5_3_5_rejects_a_frozen_body_with_a_path_around_it(reference, seed):
