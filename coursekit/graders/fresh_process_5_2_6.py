@@ -32,6 +32,8 @@ import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 
+from coursekit.graders.ex_5_2_6 import _resumable_net, _Watch  # noqa: E402
+
 
 def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
@@ -53,17 +55,15 @@ def _student(spec: dict | None) -> Student:
 
 
 def main() -> int:
+    churn = prepared("churn")  # the rubric's data, prepared while the grading's first run trains
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # the grading ended before it needed this process
     request = json.loads(line)
-    from coursekit.graders.ex_5_2_6 import _resumable_net, _Watch
-
     os.chdir(request["cwd"])  # a working folder of its own: files the first run left in its folder are not here
     out, weights = {"error": None, "epochs": [], "val_losses": [], "iterations": None}, {}
     try:
         student = _student(request["student"])
-        churn = prepared("churn")
         watch = _Watch()
         model = _resumable_net(request["seed"] + 1000)  # a restarted job initialises a new model
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=request["patience"])
