@@ -10,7 +10,8 @@ activation, the loss and the optimizer you compile with.
 
 What the rubric does and measures (you do not write any of it):
 - builds your network and checks it keeps the architecture, that every hidden layer is
-  non-linear, and its output layer and loss;
+  non-linear, that every path from the input to the output runs through all 12 hidden layers
+  (no shortcut around them), and its output layer and loss;
 - trains the sigmoid version (12 sigmoid layers, Glorot initialisation) and yours the same way:
   10 epochs, batch 128, with the optimizer each was compiled with;
 - scores both on the validation split and yours on the test split: test ROC AUC >= 0.79.

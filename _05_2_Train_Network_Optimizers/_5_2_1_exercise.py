@@ -16,6 +16,10 @@ the learning rate geometrically from ``lr_min`` (first step) to ``lr_max`` (last
 returns the rates and the training loss of each step's batch.
 
 What the rubric does and measures (you do not write any of it):
+- runs your range test on a made-up model whose losses it knows exactly, with two hidden
+  settings (the second changes every argument): the rates, each step's loss (computed with
+  that step's rate), the rows of each batch and the number of updates must be the ones the
+  settings give;
 - runs your range test on its own freshly built network from 1e-4 to 10 in 60 steps: the rates
   must be geometric with those ends, the optimizer must have made 60 updates, the first losses
   must be the untrained network's and the curve must fall and then blow up;

@@ -19,8 +19,14 @@ It returns {name: [the score of each seed, in the order of ``seeds``]}. ``rank(r
 such a dict into a list of (name, mean, lowest, highest) tuples, the lowest mean first.
 
 What the rubric does and measures (you do not write any of it):
-- makes each optimizer twice: a new object of the right kind each time (one optimizer cannot
-  serve two models), with momentum for "momentum" and "nesterov" and weight decay for "adamw";
+- makes each optimizer three times: a new, unused object of the right kind each time (one
+  optimizer cannot serve two models) with the same settings, with momentum for "momentum" and
+  "nesterov" and weight decay for "adamw";
+- runs your ``compare`` on made-up runs first (three of the names, three seeds, functions of its
+  own, a ``fit`` that trains nothing and returns a made-up History): the functions given must be
+  used, each name and seed run once, each run seeded with its own seed before its model is built
+  (the rubric compares the model's starting weights), and each score must be the run's lowest
+  validation loss, in the order of the seeds;
 - runs your ``compare`` on all six optimizers and two seeds with its own ``fit``, which records
   every run: each model must get a new optimizer, and every score you report must be the best
   validation loss of its run (within 0.0001);

@@ -16,9 +16,11 @@ bounded activations), and whatever else you decide makes the gradient reach the 
 What the rubric does and measures (you do not write any of it):
 - trains its own copy of the given network for 2 epochs with your logger on 512 training rows:
   one row per epoch, one norm per Dense layer (11), the last row equal to the rubric's own
-  gradient norms (within 1%);
+  gradient norms (within 1%); then two of your loggers, given different hidden rows, watch a
+  small network of another shape train for 3 epochs: every row of each must equal the rubric's;
 - checks that your network keeps 10 hidden Dense layers of 32 units, each followed by a sigmoid,
-  one sigmoid output unit and binary cross-entropy;
+  with no path from the input to the output around the first of them, one sigmoid output unit
+  and binary cross-entropy;
 - trains it with your optimizer for 5 epochs of batch 128 and measures the gradient norms
   itself: the first layer's norm must be >= 0.001 times the output layer's (the given network:
   1e-15 to 1e-11), and the test ROC AUC >= 0.8.

@@ -13,8 +13,14 @@ compiled (optimizer, learning rate, gradient clipping, weight penalties). The la
 same four hidden layers of 64 ReLU units, one linear output unit, a mean squared error.
 
 What the rubric does and measures (you do not write any of it):
-- checks that ``inverse(forward(y))`` gives the training prices back;
-- checks your network keeps the layers, the linear output and the mean squared error;
+- checks that ``inverse(forward(y))`` gives prices back: the training prices, hidden prices
+  (inside and outside the training range, a single one), and predictions shaped (n,) or (n, 1);
+- checks that forward and inverse stay fixed once fitted on the training prices (a price's value
+  does not depend on the other prices passed with it), that a second call of
+  ``target_scaling`` leaves the first pair unchanged, and that a constant training target
+  (every price the same) still comes back, not nan;
+- checks your network keeps the layers, the linear output (no activation, nothing after it) and
+  the mean squared error;
 - trains it on ``forward(prices)`` itself, at most 60 epochs of batch 32 with early stopping on
   the validation loss (best epoch restored): every epoch's training loss must be finite;
 - predicts the test houses, maps the predictions back with ``inverse`` and measures the RMSE in

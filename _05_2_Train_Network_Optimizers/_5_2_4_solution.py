@@ -13,8 +13,14 @@ compiled (optimizer, learning rate, gradient clipping, weight penalties). The la
 same four hidden layers of 64 ReLU units, one linear output unit, a mean squared error.
 
 What the rubric does and measures (you do not write any of it):
-- checks that ``inverse(forward(y))`` gives the training prices back;
-- checks your network keeps the layers, the linear output and the mean squared error;
+- checks that ``inverse(forward(y))`` gives prices back: the training prices, hidden prices
+  (inside and outside the training range, a single one), and predictions shaped (n,) or (n, 1);
+- checks that forward and inverse stay fixed once fitted on the training prices (a price's value
+  does not depend on the other prices passed with it), that a second call of
+  ``target_scaling`` leaves the first pair unchanged, and that a constant training target
+  (every price the same) still comes back, not nan;
+- checks your network keeps the layers, the linear output (no activation, nothing after it) and
+  the mean squared error;
 - trains it on ``forward(prices)`` itself, at most 60 epochs of batch 32 with early stopping on
   the validation loss (best epoch restored): every epoch's training loss must be finite;
 - predicts the test houses, maps the predictions back with ``inverse`` and measures the RMSE in
@@ -46,7 +52,7 @@ def given_network(n_features: int) -> keras.Model:
 def target_scaling(y_train: np.ndarray):
     """(forward, inverse): functions from dollars to the network's target and back, fitted on ``y_train``."""
     # TODO: choose a scale for the target from the training prices, and the way back to dollars.
-    mean, std = float(np.mean(y_train)), float(np.std(y_train))
+    mean, std = float(np.mean(y_train)), float(np.std(y_train)) or 1.0  # a constant target: no spread to divide by
     return (lambda y: (np.asarray(y, dtype=float) - mean) / std), (lambda z: np.asarray(z, dtype=float) * std + mean)
 
 

@@ -24,7 +24,8 @@ What the rubric does and measures (you do not write any of it):
   against the formula: each rate within 0.0001 x peak_rate of it;
 - saves a model compiled with Adam on your schedule to a .keras file, loads it and compares the
   rates at several steps; the same for ``from_config(get_config())``;
-- checks that ``schedule_for``'s decay ends with the fit, then trains a 64-32 ReLU churn network
+- checks that ``schedule_for``'s decay ends with the fit (three hidden fits) and that the graded
+  fit, asked again after the others, gives the same schedule, then trains a 64-32 ReLU churn network
   for 20 epochs with batch 64 and no early stopping, with Adam on ``schedule_for(67, 20)`` and
   with Adam at a constant 0.01, from the same weights. Over the last 3 epochs your validation loss
   must move by at most 0.002 per epoch on average (a constant 0.01 moves by 0.002-0.010), and it

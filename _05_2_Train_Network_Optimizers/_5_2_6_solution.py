@@ -21,10 +21,12 @@ What the rubric does and measures (you do not write any of it):
 - the restart must begin with the weights the interrupted run had reached (equal to 1e-06), run
   only the remaining epochs (4 of 8) and end with the optimizer's step count of 8 full epochs;
 - repeats the interruption with an ``EarlyStopping(patience=3)`` (restore_best_weights off)
-  among the callbacks: the restarted run's EarlyStopping must know the best validation loss of
-  the epochs before the interruption and stop exactly when an uninterrupted run's would, on the
-  validation losses recorded across both parts;
-- nothing is left in ``backup_dir`` after a run that finished.
+  among the callbacks, then moves ``backup_dir`` to another place and restarts the job in a new
+  Python process, in another working folder: it must resume from the moved folder (the epoch and
+  the weights), and its EarlyStopping must know the best validation loss of the epochs before the
+  interruption and stop exactly when an uninterrupted run's would, on the validation losses
+  recorded across both parts;
+- nothing is left in ``backup_dir`` after a run that finished (in either process).
 
 Run this file to see what the rubric measures; ``course check 5.2.6`` records the verdict and
 ``course hint 5.2.6`` gives a hint.

@@ -19,9 +19,12 @@ What the rubric does and measures (you do not write any of it):
 - calls ``numerical_gradient`` with eps = 1e-6 on hidden float64 functions whose gradient it knows,
   and on a tiny network, counting the loss evaluations: two per weight, the weights unchanged, and
   the relative error to the true gradient below 1e-8 (log10 -8; forward differences, accurate to
-  order eps only, measure a few 1e-7 here, central ones 1e-10 or less);
+  order eps only, measure a few 1e-7 here, central ones 1e-10 or less); then with three larger
+  epsilons on another hidden function, where the answer must be the central difference at that
+  eps (within 1e-7 relative);
 - compares ``autodiff_gradient`` with the true gradients, and ``relative_error`` with the formula
-  on hidden pairs (small, large, several arrays, all zeros);
+  on 22 hidden pairs (small, tiny, large, several arrays, all zeros, random lists), the first
+  asked again at the end;
 - gradient-checks a float64 40-4-1 tanh network on 64 churn training rows with your three
   functions: the relative error must be below 1e-7 (log10 -7) for the correct loss, and above 0.5
   for a loss whose hand-written backward pass forgets the 1/n of the mean.

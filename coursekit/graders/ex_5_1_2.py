@@ -1,8 +1,9 @@
 """Grader of exercise 5.1.2: activations where they matter -- make a deep, narrow network train.
 
 The grader owns the harness: it builds the student's network, checks that it keeps the given
-architecture (12 hidden Dense layers of 16 units), that every hidden layer is non-linear and that the
-output layer and loss fit a yes/no target; then it trains it itself for a fixed number of epochs with
+architecture (12 hidden Dense layers of 16 units), that every hidden layer is non-linear, that no path
+from the input to the output goes around a hidden layer (:func:`coursekit.graders.lesson_5_1.layers_gone_around`)
+and that the output layer and loss fit a yes/no target (the logits form included); then it trains it itself for a fixed number of epochs with
 the optimizer and loss the student compiled (:func:`coursekit.graders.lesson_5_1.train`, no early
 stopping) and scores the test split itself. For comparison it trains the network that does not train
 (:func:`sigmoid_baseline`, 12 sigmoid layers, Glorot initialisation) once per seed and process. The
@@ -18,10 +19,11 @@ import keras
 from sklearn.metrics import roc_auc_score
 
 import coursekit
-from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared, train, rubric_cache)
+from coursekit.grading import (dense_layers, Exercise, is_compiled, is_model, loss_is, nonlinear_hidden, output_layer, prepared,
+                               rubric_cache, train)
 from coursekit.training import predict
 
-from .lesson_5_1 import mlp
+from .lesson_5_1 import layers_gone_around, mlp
 
 DEPTH_5_1_2, WIDTH_5_1_2 = 12, 16
 EX = Exercise("5.1.2", ("build_deep_narrow",), targets={"epochs": 10, "test ROC AUC": 0.79})
@@ -59,9 +61,17 @@ def _architecture(student, ctx, v):
     v.check("hidden widths", widths == [WIDTH_5_1_2] * DEPTH_5_1_2, shown, f"{DEPTH_5_1_2} x {WIDTH_5_1_2}",
             f"keep the depth and width of the task ({DEPTH_5_1_2} hidden layers of {WIDTH_5_1_2} units): change how "
             "the layers compute, not how many there are")
-    acts = hidden_nonlinearities(model)
-    v.check("hidden layers are non-linear", acts and "linear" not in acts, sorted(set(acts)), "a non-linear activation in every hidden layer",
-            "without a non-linearity the 12 layers collapse into one linear map: the depth is wasted")
+    nonlinear_hidden(v, "network", model)
+    # Every path from the input to the output must run through all 12 hidden layers: a Concatenate or an
+    # Add that brings the input (or an early layer) to the output lets a shallow path do the work.
+    hidden = dense_layers(model)[:-1]
+    around = layers_gone_around(model, churn.X_val[:256], hidden) if hidden else []
+    v.check("no path around the hidden layers", not around,
+            f"a path goes around hidden layers {around}" if around else "every path runs through all of them",
+            f"every path from the input to the output through all {DEPTH_5_1_2} hidden layers",
+            "a shortcut (a Concatenate or an Add that brings the input, or an early layer, to the output) lets a "
+            "shallow path do the work, and the depth the task is about does nothing: keep one chain of layers "
+            "from the input through every hidden layer to the output")
     output_layer(v, "network", model, 1, "sigmoid", "the output gives a probability of churn: one sigmoid unit")
     loss_is(v, "network", model, ("binarycrossentropy",), "binary cross-entropy", "a yes/no target: binary cross-entropy")
     ctx["model"] = model

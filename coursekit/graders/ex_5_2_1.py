@@ -5,7 +5,10 @@ student's functions with training and validation data only, trains every graded 
 (``coursekit.training.fast_fit``: ``tf.data`` pipelines, validation every epoch) with the settings or the
 optimizer the student chose, and computes every graded number itself.
 
-- "range test": the grader builds the churn network (32-16 ReLU, its own copy) at the seed, compiles it with
+- "range test": first on a made-up model whose losses are known exactly (``_made_up_model``: one weight,
+  loss w^2, so SGD at rate r multiplies w by 1 - 2 r), with two settings, the second changing every argument:
+  the rates, each step's loss, the rows trained on and the updates must be the rubric's
+  (``_made_up_answer``). Then the grader builds the churn network (32-16 ReLU, its own copy) at the seed, compiles it with
   SGD and runs the student's range test on it with hidden settings (``RANGE``: rates 1e-4 to 10 in 60 steps
   of 256 rows); it checks that the rates grow geometrically, that the model made one update per step, that
   the first losses are the untrained network's and that the loss falls, then blows up.
@@ -25,6 +28,7 @@ import keras
 import numpy as np
 
 import coursekit
+import data
 from coursekit.graders.lesson_5_2 import as_number, churn_net
 from coursekit.grading import Exercise, prepared, Student
 from coursekit.training import fast_fit, predict
@@ -50,8 +54,98 @@ def _initial_loss(model) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
+# The made-up model of the range test: one weight w (1 at the start), the input 1 and the target 0 on every
+# row, a mean squared error: each step's loss is w^2 and plain SGD at rate r turns w into w (1 - 2 r), so the
+# losses of a range test are known exactly, whichever rows a batch takes. Two settings; the second changes
+# every argument.
+_MADE_UP_RANGES = [dict(lr_min=0.01, lr_max=1.2, steps=20, batch_size=16), dict(lr_min=0.02, lr_max=0.9, steps=13, batch_size=8)]
+
+
+class _RowCounter(keras.layers.Layer):
+    """Passes its input on; counts the rows it sees in training (the batch size the range test used)."""
+
+    def build(self, shape):
+        self.rows = self.add_weight(shape=(), initializer="zeros", trainable=False, name="rows")
+
+    def call(self, x, training=False):
+        if training:
+            self.rows.assign_add(keras.ops.cast(keras.ops.shape(x)[0], "float32"))
+        return x
+
+
+def _made_up_model() -> keras.Model:
+    model = keras.Sequential([keras.Input(shape=(1,)), _RowCounter(),
+                              keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    return model
+
+
+def _made_up_answer(lr_min, lr_max, steps, batch_size) -> dict:
+    """The rubric's own range test on the made-up model, in closed form."""
+    rates = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
+    losses, w = [], 1.0
+    for rate in rates:
+        losses.append(w * w)
+        w *= 1 - 2 * rate
+    return {"rates": rates, "losses": np.array(losses), "rows": steps * batch_size, "updates": steps}
+
+
+def _same_run(mine, want) -> str:
+    """What differs between two range tests on the made-up model ("" if nothing does)."""
+    for key in ("rates", "losses"):
+        a, b = np.asarray(mine[key], dtype=float).ravel(), want[key]
+        if a.shape != b.shape or not np.allclose(a, b, rtol=2e-3, atol=1e-7):
+            return key
+    return next((key for key in ("rows", "updates") if mine[key] != want[key]), "")
+
+
+_MADE_UP_HINTS = {
+    "rates": "the rates grow geometrically from lr_min (the first step) to lr_max (the last), one per step",
+    "losses": "each step's loss is the loss of its batch as the step computes it, with that step's rate already "
+              "in force: set the rate before the step (a rate set after it applies one step late) and record what "
+              "the step returns (not an evaluation after the update)",
+    "rows": "each step trains on one batch of batch_size training rows",
+    "updates": "one optimizer update per step, steps of them",
+}
+
+
+def _made_up_ranges(student, v) -> None:
+    X, y = np.ones((64, 1), dtype="float32"), np.zeros(64, dtype="float32")
+    train = data.TrainVal(X, y, X[:8].copy(), y[:8].copy(), ["one"])
+    answers = []
+    for settings in _MADE_UP_RANGES:
+        model = _made_up_model()
+        model.compile(keras.optimizers.SGD(settings["lr_min"]), "mse")
+        out = student.call("lr_range_test", model, train, *settings.values())
+        try:
+            rates, losses = (np.asarray(x, dtype=float).ravel() for x in out)
+        except (TypeError, ValueError):
+            rates = losses = np.zeros(0)
+        answers.append({"rates": rates, "losses": losses, "rows": int(model.layers[0].rows.numpy()),
+                        "updates": int(model.optimizer.iterations.numpy())})
+    for i, (settings, mine) in enumerate(zip(_MADE_UP_RANGES, answers)):
+        wrong = _same_run(mine, _made_up_answer(**settings))
+        if not wrong:
+            continue
+        lead = ""
+        if i > 0:  # the second setting changes every argument: one left at the first's value is ignored
+            ignored = [key for key in settings if not _same_run(mine, _made_up_answer(**{**settings, key: _MADE_UP_RANGES[0][key]}))]
+            if ignored:
+                lead = (f"the argument {ignored[0]} is ignored (the answer is the one for {ignored[0]}="
+                        f"{_MADE_UP_RANGES[0][ignored[0]]}): every argument must be used as given; ")
+        shown = {"rates": np.round(mine["rates"][:4], 4).tolist(), "losses": np.round(mine["losses"][:4], 5).tolist(),
+                 "rows": mine["rows"], "updates": mine["updates"]}[wrong]
+        want = _made_up_answer(**settings)
+        expected = {"rates": np.round(want["rates"][:4], 4).tolist(), "losses": np.round(want["losses"][:4], 5).tolist(),
+                    "rows": want["rows"], "updates": want["updates"]}[wrong]
+        v.check("range test on a made-up model", False, f"{wrong} {shown} for {settings}", f"{wrong} {expected}",
+                lead + _MADE_UP_HINTS[wrong])
+        return
+    v.check("range test on a made-up model", True, f"{len(_MADE_UP_RANGES)} settings", "the known losses", "")
+
+
 @EX.part("range test", points=4)
 def _range_test(student: Student, ctx, v):
+    _made_up_ranges(student, v)
     churn = prepared("churn")
     coursekit.set_seed(ctx.seed)
     model = churn_net(churn.n_features)

@@ -6,8 +6,12 @@ student's functions with training and validation data only, trains every graded 
 optimizer the student chose, and computes every graded number itself.
 
 - "fresh optimizers of the right kind": each of the six names gives a new optimizer per call, of the update
-  rule the name says (``_KINDS``).
-- "the comparison": the grader hands ``compare`` its own ``fit`` (``_Recorder``), which trains every run on
+  rule the name says (``_KINDS``), with the same settings on every call and never used.
+- "the comparison": first on made-up runs (``_MadeUpFit``: nothing trained, a made-up History per run), with
+  names, seeds and functions of the rubric's (``_MADE_UP``): the functions given are used, each name and seed
+  is run once, each run is seeded with its seed before its model is built (its weights are compared with the
+  seed's), and the scores are the made-up runs' lowest validation losses in the order of the seeds. Then the
+  grader hands ``compare`` its own ``fit`` (``_Recorder``), which trains every run on
   the budget (4 epochs, batch 128) and records its seed, its optimizer and its best validation loss; the
   reported scores must be those runs', and the worst optimizer's mean must be low enough (each optimizer at
   a learning rate of its own). What is asked for is ``_COMPARE`` (all six optimizers, two seeds).
@@ -25,6 +29,7 @@ import math
 import keras
 import numpy as np
 
+import coursekit
 from coursekit.graders.lesson_5_2 import as_number, churn_net
 from coursekit.grading import Exercise, loss_name, prepared
 from coursekit.training import fast_compile, fast_fit
@@ -76,6 +81,15 @@ def _fresh(student, ctx, v):
                        f'"{name}" names one update rule: build that one (momentum > 0 for the momentum variants, '
                        "nesterov only for Nesterov, a weight decay for AdamW)"):
             return
+        third = student.call("make_optimizer", name)
+        unused = all(int(opt.iterations.numpy()) == 0 and not getattr(opt, "built", False) for opt in (first, second, third))
+        same = _signature(first) == _signature(second) == _signature(third)
+        if not v.check(f"{name}: the same settings every call, unused", same and unused,
+                       "settings change between calls" if not same else "an optimizer that already trained",
+                       "the same settings on every call, a new optimizer that never took a step",
+                       "make_optimizer must give the same optimizer settings whatever was asked before (keep no state "
+                       "between calls: no counter, no cache of optimizers) and a new, untouched optimizer each time"):
+            return
         signatures[_signature(first)] = name
     ctx["signatures"] = signatures
 
@@ -105,9 +119,98 @@ class _Recorder:
         return history
 
 
+# What compare() is asked on made-up runs: names in another order than OPTIMIZERS, three unsorted seeds.
+_MADE_UP = {"names": ("nesterov", "adam", "sgd"), "seeds": (7, 3, 11)}
+
+
+def _made_up_val_losses(name: str, seed: int) -> list[float]:
+    """A made-up validation curve per run: its lowest value is neither the first nor the last epoch."""
+    k = OPTIMIZERS.index(name)
+    best_epoch = 1 + (k + seed) % 2
+    return [round(0.6 - 0.03 * k - 0.001 * seed + 0.02 * abs(e - best_epoch) ** 1.5, 6) for e in range(4)]
+
+
+class _MadeUpFit:
+    """A ``fit`` that trains nothing: it records what compare() gave it and returns a made-up History."""
+
+    def __init__(self, made_by_make: dict, built: dict, start_weights: dict):
+        self.made_by_make, self.built, self.start_weights = made_by_make, built, start_weights
+        self.runs, self.problems = [], []
+
+    def __call__(self, model, seed):
+        optimizer = getattr(model, "optimizer", None)
+        name = self.made_by_make.get(id(optimizer), (None,))[0]
+        if id(model) not in self.built:
+            self.problems.append("a model that build_model did not build")
+        if name is None:
+            self.problems.append("an optimizer that the make_optimizer given did not make")
+        elif any(optimizer is seen for seen, _ in self.runs):
+            self.problems.append("one optimizer for two models")
+        want = self.start_weights.get(int(seed))
+        seeded = want is not None and all(np.array_equal(a, b) for a, b in zip(model.get_weights(), want))
+        self.runs.append((optimizer, {"name": name, "seed": int(seed), "seeded": seeded}))
+        history = keras.callbacks.History()
+        losses = _made_up_val_losses(name or "sgd", int(seed))
+        history.history = {"loss": [x - 0.05 for x in losses[::-1]], "val_loss": losses}
+        history.epoch = list(range(len(losses)))
+        return history
+
+
+def _made_up_comparison(student, ctx, v) -> None:
+    """compare() on made-up runs: the arguments it is given are used, each run is seeded with its seed before
+    its model is built, and each score is the run's lowest validation loss, in the order of the seeds."""
+    churn = prepared("churn")
+    names, seeds = _MADE_UP["names"], _MADE_UP["seeds"]
+    start = {}
+    for s in seeds:  # the weights each run's model starts from when the run is seeded with its seed
+        coursekit.set_seed(s)
+        start[s] = churn_net(churn.n_features).get_weights()
+    made, built = {}, {}
+
+    def make(name):
+        optimizer = student.module.make_optimizer(name)
+        made[id(optimizer)] = (name, optimizer)  # kept alive: its id stays its own
+        return optimizer
+
+    def build():
+        model = churn_net(churn.n_features)
+        built[id(model)] = model
+        return model
+
+    fit = _MadeUpFit(made, built, start)
+    coursekit.set_seed(12345)  # a run that is not seeded would start from these weights
+    got = student.call("compare", make, build, fit, names, seeds)
+    want = {n: [min(_made_up_val_losses(n, s)) for s in seeds] for n in names}
+    v.check("compare uses the functions it is given", not fit.problems, fit.problems[0] if fit.problems else "yes",
+            "every model from build_model, every optimizer new from make_optimizer",
+            "compare receives make_optimizer, build_model and fit as arguments: use those (not functions of your own "
+            "module), a new optimizer and a new model for every run")
+    runs = [r for _, r in fit.runs]
+    asked = sorted((r["name"] or "?", r["seed"]) for r in runs)
+    v.check("compare runs each name and seed given, once", asked == sorted((n, s) for n in names for s in seeds),
+            asked[:4], f"{len(names)} names x {len(seeds)} seeds ({', '.join(names)}; seeds {list(seeds)})",
+            "loop over the names and the seeds you are given (not the six optimizers or seeds of your own), one run "
+            "for each pair, passing that seed to fit")
+    unseeded = [f"{r['name']} seed {r['seed']}" for r in runs if not r["seeded"]]
+    v.check("each run seeded with its seed before its model is built", not unseeded, unseeded[:2] or "all",
+            "the weights the seed gives",
+            "seed every run with the course's seeding function and its own seed, then build its model: seeding "
+            "once before the loops, or with another number than the run's seed, starts the runs from weights "
+            "that depend on what ran before")
+    same = isinstance(got, dict) and set(got) == set(names) and all(
+        hasattr(got[n], "__len__") and len(got[n]) == len(seeds)
+        and np.allclose([as_number(x) for x in got[n]], want[n], atol=1e-9) for n in names)
+    v.check("compare's scores on made-up runs", same,
+            {k: list(np.round([as_number(x) for x in val], 4)) for k, val in got.items()} if isinstance(got, dict)
+            else type(got).__name__, {k: list(np.round(x, 4)) for k, x in want.items()},
+            "score each run by its lowest validation loss over the epochs (history.history['val_loss']: the best "
+            "epoch, not the last, the first or the highest), keyed by the names given, in the order of the seeds given")
+
+
 @EX.part("the comparison", points=5)
 def _comparison(student, ctx, v):
     signatures = ctx.need("signatures")
+    _made_up_comparison(student, ctx, v)
     churn = prepared("churn")
     names, seeds = _COMPARE["names"], (ctx.seed, ctx.seed + 10)[: _COMPARE["seeds"]]
     fit = _Recorder()

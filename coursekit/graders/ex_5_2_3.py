@@ -7,10 +7,12 @@ optimizer the student chose, and computes every graded number itself.
 
 - "the gradient-norm logger": the grader trains the given network (10 sigmoid layers of 32 units with tiny
   initial weights) for 2 epochs with the student's callback, which gets 512 hidden probe rows of the
-  training split, and compares its last row with its own measurement (``kernel_gradient_norms``).
+  training split, and compares its last row with its own measurement (``kernel_gradient_norms``); then two
+  of the student's loggers, given different hidden probe rows, watch a small 6-5-4-1 network train for 3
+  epochs, and every row of each must equal the rubric's own logger's (``_ReferenceNorms``).
 - "the fix keeps the architecture" / "the fix trains": the student's network must keep the 10 x 32 sigmoid
-  layers; the grader trains it (5 epochs, batch 128) and grades the first/last gradient ratio on the probe
-  rows and the test ROC AUC.
+  layers, with no shortcut from the input around the first of them; the grader trains it (5 epochs, batch
+  128) and grades the first/last gradient ratio on the probe rows and the test ROC AUC.
 
 Each target comes from the reference solution's spread over seeds 0-4 (the comment above it gives the
 numbers) with a margin; the wrong answers in ``tests/graders/test_ex_5_2_3.py`` show that the check aimed at
@@ -29,6 +31,8 @@ from sklearn.metrics import roc_auc_score
 import coursekit
 from coursekit.grading import (dense_layers, Exercise, hidden_nonlinearities, is_compiled, is_model, loss_is, output_layer, prepared)
 from coursekit.training import fast_compile, fast_fit, predict
+
+from .lesson_5_1 import layers_gone_around
 
 
 DEPTH_5_2_3, WIDTH_5_2_3 = 10, 32
@@ -102,6 +106,63 @@ def _logger(student, ctx, v):
     v.at_most("last row equals the rubric's gradient norms (relative difference)", rel, 0.01,
               "the norm of the gradient of the model's mean loss on the X and y the callback was given, with respect "
               "to each kernel (not the norm of the kernel itself), computed with training=False after the epoch")
+    _every_row(student, ctx, v)
+
+
+class _ReferenceNorms(keras.callbacks.Callback):
+    """The rubric's own logger: its gradient norms on (X, y) after every epoch."""
+
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y, self.norms = X, y, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.norms.append(kernel_gradient_norms(self.model, self.X, self.y))
+
+
+def _small_fit(student, seed):
+    """Two of the student's loggers, given different hidden probe rows, on a small network of another shape
+    trained for 3 epochs; the rubric's own logger beside each. (logger, reference) pairs, or a failure text."""
+    rng = np.random.default_rng(523 + seed)
+    X, y = rng.normal(size=(160, 6)).astype("float32"), (rng.random(160) < 0.4).astype("float32")
+    X[:, 0] += 2 * y  # something to learn
+    probes = [(X[:40], y[:40]), (rng.normal(size=(25, 6)).astype("float32"), (rng.random(25) < 0.5).astype("float32"))]
+    loggers = [student.call("gradient_norm_logger", px.copy(), py.copy()) for px, py in probes]
+    references = [_ReferenceNorms(px, py) for px, py in probes]
+    coursekit.set_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(5, activation="sigmoid"),
+                              keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
+    try:
+        model.fit(X[40:], y[40:], epochs=3, batch_size=40, shuffle=False, verbose=0, callbacks=[*loggers, *references])
+    except Exception as exc:  # noqa: BLE001 -- the callback's own error, raised during training
+        return f"{type(exc).__name__}: {' '.join(str(exc).split())[:150]}"
+    return list(zip(loggers, references))
+
+
+def _every_row(student, ctx, v):
+    """Every row of the log, not only the last, equals the rubric's, for two loggers at once."""
+    pairs = _small_fit(student, ctx.seed)
+    problem = pairs if isinstance(pairs, str) else None
+    for i, (logger, reference) in enumerate([] if problem else pairs, start=1):
+        try:
+            table = np.asarray(getattr(logger, "norms", None), dtype=float)
+        except (TypeError, ValueError):
+            table = np.zeros((0, 0))
+        want = np.asarray(reference.norms)
+        if table.shape != want.shape:
+            problem = f"logger {i} of 2 holds {table.shape[0] if table.ndim else 0} rows, {want.shape[0]} epochs ran"
+        elif not np.allclose(table, want, rtol=1e-3, atol=1e-7):
+            epoch = int(np.argmax(np.any(~np.isclose(table, want, rtol=1e-3, atol=1e-7), axis=1)))
+            problem = f"logger {i} of 2, epoch {epoch}: {np.round(table[epoch], 5).tolist()}"
+        if problem:
+            break
+    v.check("every row equals the rubric's, two loggers on a small network", problem is None, problem or "3 rows each",
+            "one row per epoch, each the gradient norms on that logger's own X and y",
+            "each logger keeps its own X, y and list (set in __init__: no class attribute or module-level cache that "
+            "every logger shares, so keep no state between loggers) "
+            "and appends, after every epoch, the gradient norms of the mean loss on the X and y it was given -- not "
+            "on the last training batch, and not only once")
 
 
 @EX.part("the fix keeps the architecture", points=2)
@@ -118,6 +179,11 @@ def _fix_architecture(student, ctx, v):
     v.check("every hidden layer is followed by a sigmoid", bool(acts) and set(acts) == {"sigmoid"}, sorted(set(acts)), "sigmoid only",
             "the task keeps the sigmoids (bounded activations); replacing them with ReLU is lesson 5.1's cure. "
             "Change what happens around them: the scale of their inputs, or a path that goes around them")
+    around = layers_gone_around(model, churn.X_val[:256], dense_layers(model)[:1]) if len(dense_layers(model)) > 1 else []
+    v.check("every path runs through the first hidden layer", not around,
+            "a path goes around it" if around else "yes", "no path from the input to the output around the first layer",
+            "a shortcut from the input to the output lets the network skip the sigmoid stack instead of making it "
+            "train: let the gradient around single layers if you like, but keep the input going through the stack")
     output_layer(v, "network", model, 1, "sigmoid", "one sigmoid unit gives the probability of churn")
     loss_is(v, "network", model, ("binarycrossentropy",), "binarycrossentropy", "a yes/no target: binary cross-entropy")
     ctx["model"] = model

@@ -5,12 +5,14 @@ calls the student's functions with training and validation data only, trains eve
 (``coursekit.training.fast_fit``: ``tf.data`` pipelines, validation every epoch) with the settings or the
 optimizer the student chose, and computes every graded number itself.
 
-- "the schedule's values": the rates of hidden schedules (``_SCHEDULES``) at probe steps, int64 and float32,
-  against the grader's own formula (``_formula``), phase by phase; and the same rates inside a compiled
+- "the schedule's values": the rates of hidden schedules (``_SCHEDULES``: four fixed, four drawn) at probe
+  steps, int64 and float32, against the grader's own formula (``_formula``), phase by phase, naming a
+  constructor argument the rates do not follow (``_ignored_argument``); and the same rates inside a compiled
   function on a symbolic int64 step.
 - "saved with a model": the schedule goes through ``model.save``/``load_model`` inside an optimizer and
   through ``from_config(get_config())``.
-- "the schedule for the fit": on three hidden fits the decay ends at the fit's last update.
+- "the schedule for the fit": on three hidden fits the decay ends at the fit's last update; the graded fit
+  asked again at the end gives the same rates.
 - "a fit that settles, no worse than the constant rate": the grader trains the churn network (64-32 ReLU)
   with Adam and the schedule (20 epochs, batch 64) and compares it with its own run at a constant rate of
   0.01 (``_constant_rate_val_losses``, computed once per seed and process).
@@ -59,6 +61,37 @@ EX = Exercise("5.2.5", ("WarmupCosine", "schedule_for"),
                        "end movement": 0.002, "excess over the constant rate": 0.01})
 # Hidden settings: (peak_rate, warmup_steps, total_steps, final_rate); None: the default final rate.
 _SCHEDULES = [(1e-2, 100, 1000, None), (3e-3, 7, 50, 3e-4), (0.1, 1, 10, 1e-3), (5e-4, 250, 2000, 5e-5)]
+
+
+def _random_schedules(n: int = 4) -> list[tuple]:
+    """More hidden settings, drawn once: every argument takes values the fixed ones do not."""
+    rng = np.random.default_rng(525)
+    out = []
+    for _ in range(n):
+        warmup = int(rng.integers(2, 60))
+        peak = float(10 ** rng.uniform(-4, -1))
+        out.append((round(peak, 6), warmup, warmup + int(rng.integers(5, 400)), round(peak * float(rng.uniform(0.01, 0.5)), 8)))
+    return out
+
+
+_SCHEDULES += _random_schedules()
+_ARGUMENTS = ("peak_rate", "warmup_steps", "total_steps", "final_rate")
+
+
+def _ignored_argument(rates, settings) -> str | None:
+    """The constructor argument whose value the rates do not follow: the rates are the formula's with that
+    argument at another schedule's value (or its default), where the other arguments are as given."""
+    for i, name in enumerate(_ARGUMENTS):
+        for other in [*_SCHEDULES, (None, None, None, 0.0)]:
+            if other[i] is None or other[i] == settings[i]:
+                continue
+            trial = [*settings[:i], other[i], *settings[i + 1:]]
+            if trial[1] == trial[2] or trial[1] <= 0:
+                continue
+            if all(math.isfinite(got) and abs(got - _formula(*trial, step)) <= 1e-6 * max(trial[0], settings[0])
+                   for step, got in rates):
+                return name
+    return None
 _PHASES = {
     "warm-up rates": "the warm-up is linear in the step: 0 at step 0 and peak_rate exactly at step warmup_steps "
                      "(steps count updates from 0; check the first and the last step of the warm-up)",
@@ -97,6 +130,7 @@ def _rates(student, schedule, steps, dtype) -> tuple[bool, list | str]:
 @EX.part("the schedule's values", points=4)
 def _schedule_values(student: Student, ctx, v):
     worst = {}  # phase -> (error / peak, measured text, expected text)
+    ignored = []  # per schedule whose rates are wrong: the argument they do not follow, if one explains them
     for peak, warmup, total, final in _SCHEDULES:
         kwargs = {"peak_rate": peak, "warmup_steps": warmup, "total_steps": total}
         if final is not None:
@@ -109,6 +143,9 @@ def _schedule_values(student: Student, ctx, v):
                         "__call__ receives the step as a scalar tensor (int64 in training, float too) and returns "
                         "the rate as a float32 tensor")
                 return
+            if any(abs(got - _formula(peak, warmup, total, final or 0.0, step)) > EX.target("rate tolerance") * peak
+                   or not math.isfinite(got) for step, got in rates):
+                ignored.append(_ignored_argument(rates, (peak, warmup, total, final or 0.0)))
             for step, got in rates:
                 want = _formula(peak, warmup, total, final or 0.0, step)
                 err = abs(got - want) / peak if math.isfinite(got) else math.inf
@@ -118,8 +155,11 @@ def _schedule_values(student: Student, ctx, v):
     tol = EX.target("rate tolerance")
     for phase, hint in _PHASES.items():
         err, measured, expected = worst[phase]
+        named = next((name for name in ignored if name), None)
+        lead = (f"the rates follow the formula with another {named} than the one given: the argument {named} is "
+                "ignored or overwritten (keep every constructor argument and use it); ") if named and err > tol else ""
         v.check(phase, err <= tol, measured if err > tol else f"worst error {err:.2g} x peak_rate",
-                f"{expected} (within {tol:g} x peak_rate)" if err > tol else f"<= {tol:g} x peak_rate", hint)
+                f"{expected} (within {tol:g} x peak_rate)" if err > tol else f"<= {tol:g} x peak_rate", lead + hint)
 
     # In training the step is a symbolic int64 tensor in a function that AutoGraph does not convert:
     # the rates computed there must be the ones computed eagerly (right or wrong, those are graded above).
@@ -226,8 +266,16 @@ def _schedule_for(student, ctx, v):
                     "decay ends at the last (epochs are not steps)")
             return
         if ctx.get("schedule") is None:
-            ctx["schedule"] = schedule
+            ctx["schedule"], ctx["graded fit rates"] = schedule, rates
     v.check("the decay ends with the fit", True, "3 fits", "total_steps = steps_per_epoch x epochs", "")
+    spe, epochs = _steps_per_epoch(), EX.target("epochs")  # the graded fit asked again, after the others
+    again = student.call("schedule_for", spe, epochs)
+    ok, rates = _rates(student, again, [s for s, _ in ctx["graded fit rates"]], tf.int64)
+    same = ok and np.allclose([r for _, r in rates], [r for _, r in ctx["graded fit rates"]], rtol=1e-6, atol=1e-12)
+    v.check("schedule_for: the same fit gives the same schedule", same, "the same rates" if same else "other rates",
+            f"the rates of schedule_for({spe}, {epochs}) asked first",
+            "the schedule depends on steps_per_epoch and epochs only: keep no state between calls (no counter, no "
+            "module-level setting changed by an earlier call)")
 
 
 def _churn_network(seed: int) -> keras.Model:

@@ -4,7 +4,9 @@ The student writes ``numerical_gradient``, ``autodiff_gradient`` and ``relative_
 them on hidden float64 functions (``_gradient_cases``: a quadratic, a sum of exponentials and a 40-4-1 tanh
 network on 64 churn training rows) whose true gradients it knows, counts the loss evaluations, checks that
 the weights are left unchanged, checks ``relative_error`` on hidden pairs (``_relative_error_cases``)
-against its own (``_rel``), and finally has the student's check tell a correct backward pass from one that
+against its own (``_rel``, through ``agrees_with_reference``: named edge cases and random lists of arrays
+from tiny to large scales, the first asked again), checks that the numerical gradient uses the ``eps`` it is
+given (``_eps_cases``: a function whose central difference at any eps is known exactly), and finally has the student's check tell a correct backward pass from one that
 forgets the 1/n (``_bce_backward_without_mean``).
 
 Each target comes from the reference solution's spread over seeds 0-4 (the comment above it gives the
@@ -19,7 +21,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from coursekit.grading import as_float, Exercise, prepared, Student
+from coursekit.grading import agrees_with_reference, as_float, Exercise, prepared, Student
 
 
 EX = Exercise("5.2.7", ("numerical_gradient", "autodiff_gradient", "relative_error"),
@@ -142,6 +144,44 @@ def _numerical(student: Student, ctx, v):
                   EX.target("log10 error of the numerical gradient"),
                   f"on {name}: use central differences, (L(w + eps) - L(w - eps)) / (2 eps), accurate to order "
                   "eps^2; forward differences (L(w + eps) - L(w)) / eps are accurate to order eps only")
+    _eps_honoured(student, ctx, v)
+
+
+def _eps_cases(seed: int) -> list[tuple]:
+    """A hidden float64 function whose central difference at any eps is known in closed form, and the
+    epsilons to take it with: (eps, loss_fn, variables, the central difference at that eps)."""
+    rng = np.random.default_rng(5270 + seed)
+    s = rng.uniform(0.5, 2.0, size=(2, 3))
+    u, c = tf.Variable(rng.normal(size=(2, 3))), tf.Variable(np.float64(rng.normal()))
+
+    def loss_fn():
+        return tf.reduce_sum(tf.exp(s * u)) + tf.sin(c)
+
+    def central(eps):  # (L(w + eps) - L(w - eps)) / (2 eps), entry by entry, exactly
+        return [np.exp(s * u.numpy()) * np.sinh(s * eps) / eps, np.cos(c.numpy()) * np.sin(eps) / eps]
+
+    return [(eps, loss_fn, [u, c], central) for eps in (0.1, 0.02, 3e-4)]
+
+
+def _eps_honoured(student, ctx, v):
+    """The eps given is the one used: at a large eps the central difference differs from the true gradient
+    by a known amount, which an eps fixed inside the function (or a forward difference) does not give."""
+    for eps, loss_fn, variables, central in _eps_cases(ctx.seed):
+        before = [var.numpy().copy() for var in variables]
+        grads = student.call("numerical_gradient", loss_fn, list(variables), eps)
+        for var, b in zip(variables, before):
+            var.assign(b)
+        try:
+            err = _rel([np.asarray(g, np.float64) for g in grads], central(eps))
+        except (TypeError, ValueError):
+            err = math.inf
+        if not err <= 1e-7:
+            v.check("numerical gradient honours eps", False, f"relative difference {err:.3g} at eps={eps:g}",
+                    "the central difference at that eps (within 1e-7)",
+                    "take the differences with the eps you are given (the rubric varies it; an eps fixed inside the "
+                    "function is ignored): (L(w + eps) - L(w - eps)) / (2 eps), moving one entry at a time")
+            return
+    v.check("numerical gradient honours eps", True, "3 epsilons", "the central difference at each eps", "")
 
 
 @EX.part("autodiff gradient", points=1)
@@ -163,29 +203,41 @@ def _autodiff(student, ctx, v):
 def _relative_error_cases():
     rng = np.random.default_rng(57)
     big = [rng.normal(scale=1e6, size=(4, 3)), rng.normal(scale=1e6, size=7)]
-    return [
+    named = [
         ("two vectors", [np.array([1.0, 2.0, 3.0])], [np.array([1.0, 2.0, 4.0])]),
         ("several arrays of different sizes", [rng.normal(size=(3, 2)), rng.normal(size=5) * 10],
          [rng.normal(size=(3, 2)), rng.normal(size=5)]),
         ("gradients of a large scale", big, [g * (1 + 1e-3 * rng.normal(size=g.shape)) for g in big]),
         ("gradients of a tiny scale", [rng.normal(scale=1e-9, size=6)], [rng.normal(scale=1e-9, size=6)]),
+        ("gradients of a tinier scale", [rng.normal(scale=1e-13, size=(2, 2))], [rng.normal(scale=1e-13, size=(2, 2))]),
         ("one list all zeros", [np.zeros(3), np.zeros((2, 2))], [rng.normal(size=3), rng.normal(size=(2, 2))]),
         ("both all zeros", [np.zeros(4), np.zeros(1)], [np.zeros(4), np.zeros(1)]),
         ("equal lists", big, [g.copy() for g in big]),
+        ("opposite gradients", [np.array([0.5, -2.0])], [np.array([-0.5, 2.0])]),
+        ("a scalar and a matrix", [np.array(3.0), np.eye(2)], [np.array(-1.0), 2 * np.eye(2)]),
     ]
+    for i in range(12):  # random lists: 1-4 arrays, scales from 1e-8 to 1e4, b near or far from a
+        shapes = [tuple(rng.integers(1, 5, size=rng.integers(0, 3))) for _ in range(rng.integers(1, 5))]
+        scale, near = 10.0 ** rng.uniform(-8, 4), rng.random() < 0.5
+        a = [rng.normal(scale=scale, size=shape) for shape in shapes]
+        b = [x * (1 + 1e-4 * rng.normal(size=x.shape)) if near else rng.normal(scale=scale, size=x.shape) for x in a]
+        named.append((f"random lists {i + 1} ({len(shapes)} arrays, scale {scale:.1g})", a, b))
+    return named
+
+
+def _same_error(mine, want) -> bool:
+    got = as_float(mine)
+    return math.isfinite(got) and abs(got - want) <= 1e-9 * max(want, 1e-12) + 1e-15
 
 
 @EX.part("relative error", points=2)
 def _relative(student, ctx, v):
-    for name, a, b in _relative_error_cases():
-        got = as_float(student.call("relative_error", [x.copy() for x in a], [x.copy() for x in b]))
-        want = _rel(a, b)
-        if not (math.isfinite(got) and abs(got - want) <= 1e-9 * max(want, 1e-12) + 1e-15):
-            v.check("relative_error", False, f"{got:.6g} for {name}", f"{want:.6g}",
-                    "divide ||a - b|| by ||a|| + ||b||, Euclidean norms over all entries of all arrays together, so "
-                    "the error does not depend on the gradients' scale; 0 when both lists are all zeros")
-            return
-    v.check("relative_error", True, f"{len(_relative_error_cases())} pairs", "||a - b|| / (||a|| + ||b||)", "")
+    cases = [(name, (a, b)) for name, a, b in _relative_error_cases()]
+    agrees_with_reference(v, student, "relative_error", _rel, cases, check="relative_error", same=_same_error,
+                          hint="divide ||a - b|| by ||a|| + ||b||, Euclidean norms over all entries of all arrays "
+                               "together, so the error does not depend on the gradients' scale; 0 only when both "
+                               "lists are all zeros (a small constant added to the denominator, or a larger guard, "
+                               "changes the error of tiny gradients)")
 
 
 @EX.part("checking a network's backward pass", points=2)

@@ -55,3 +55,65 @@ def test_5_2_3_rejects_a_better_initialisation_alone_and_swapping_the_sigmoids(r
     relu = ref.replaced(build_fixed=lambda n: _sigmoid_stack(n, "he_normal", "relu"))
     assert_fails(EX.grade(relu, seed, only=["the fix keeps the architecture"]), "every hidden layer is followed by a sigmoid",
            "keeps the sigmoids")
+
+
+LOGGER = ["the gradient-norm logger"]
+
+
+class _SharedList(keras.callbacks.Callback):
+    """The list of rows as a class attribute: every logger appends to the same list."""
+
+    norms = []
+
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y = tf.constant(X), tf.reshape(tf.constant(y, tf.float32), (-1, 1))
+
+    def on_epoch_end(self, epoch, logs=None):
+        kernels = [layer.kernel for layer in dense_layers(self.model)]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.binary_crossentropy(self.y, self.model(self.X, training=False)))
+        self.norms.append([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+
+
+def test_5_2_3_rejects_rows_kept_in_a_class_attribute(reference, seed):
+    """State between loggers: the one-logger run on the given network passes; two loggers at once do not."""
+    _SharedList.norms = []
+    verdict = EX.grade(reference("5.2.3").replaced(gradient_norm_logger=_SharedList), seed, only=LOGGER)
+    assert_fails(verdict, "every row equals the rubric's, two loggers on a small network", "class attribute")
+
+
+class _FixedRows(keras.callbacks.Callback):
+    """The rows kept in a dict keyed by their shape (to convert them once): a later logger for the same
+    number of features measures on the first one's rows."""
+
+    probe = {}
+
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y = _FixedRows.probe.setdefault(X.shape[1], (tf.constant(X), tf.reshape(tf.constant(y, tf.float32), (-1, 1))))
+        self.norms = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        kernels = [layer.kernel for layer in dense_layers(self.model)]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.binary_crossentropy(self.y, self.model(self.X, training=False)))
+        self.norms.append([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+
+
+def test_5_2_3_rejects_a_logger_that_ignores_the_rows_it_was_given(reference, seed):
+    _FixedRows.probe.clear()
+    verdict = EX.grade(reference("5.2.3").replaced(gradient_norm_logger=_FixedRows), seed, only=LOGGER)
+    assert_fails(verdict, "every row equals the rubric's, two loggers on a small network", "x and y it was given")
+
+
+def test_5_2_3_rejects_a_shortcut_around_the_sigmoid_stack(reference, seed):
+    def shortcut(n):
+        inputs = x = keras.Input(shape=(n,))
+        for _ in range(10):
+            x = keras.layers.Dense(32, activation="sigmoid")(x)
+        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Concatenate()([inputs, x])))
+        model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+        return model
+    verdict = EX.grade(reference("5.2.3").replaced(build_fixed=shortcut), seed, only=["the fix keeps the architecture"])
+    assert_fails(verdict, "every path runs through the first hidden layer", "shortcut")

@@ -91,3 +91,48 @@ def test_5_2_5_rejects_a_schedule_that_barely_decays_and_a_peak_that_overshoots(
     assert_fails(verdict, "validation loss movement over the last 3 epochs", "final rate near 0")
     verdict = EX.grade(ref.replaced(schedule_for=settings(1.0, 1e-5)), seed, only=only)
     assert_fails(verdict, "last validation loss minus the constant rate's", "overshoots")
+
+
+def test_5_2_5_rejects_a_rate_applied_one_step_late(reference, seed):
+    """Off by one: the rate of step s is the formula's at s - 1 (the step counted from 1)."""
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+    late = type("LateSchedule", (Ref,), {"__call__": lambda self, step: Ref.__call__(
+        self, keras.ops.maximum(keras.ops.cast(step, "float32") - 1.0, 0.0))})
+    verdict = EX.grade(ref.replaced(WarmupCosine=late), seed, only=["the schedule's values"])
+    assert_fails(verdict, "warm-up rates", "steps count updates from 0")
+    assert_fails(verdict, "decay rates", "peak_rate")
+
+
+def test_5_2_5_names_a_constructor_argument_that_is_ignored(reference, seed):
+    """An argument ignored: final_rate replaced by 0, or a warm-up length fixed at 100 steps."""
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+
+    def no_final(self, peak_rate, warmup_steps, total_steps, final_rate=0.0):
+        Ref.__init__(self, peak_rate, warmup_steps, total_steps, 0.0)
+
+    verdict = EX.grade(ref.replaced(WarmupCosine=type("NoFinal", (Ref,), {"__init__": no_final})), seed,
+                       only=["the schedule's values"])
+    assert_fails(verdict, "decay rates", "argument final_rate is ignored")
+
+    def fixed_warmup(self, peak_rate, warmup_steps, total_steps, final_rate=0.0):
+        Ref.__init__(self, peak_rate, 100, total_steps, final_rate)
+
+    verdict = EX.grade(ref.replaced(WarmupCosine=type("FixedWarmup", (Ref,), {"__init__": fixed_warmup})), seed,
+                       only=["the schedule's values"])
+    assert_fails(verdict, "warm-up rates", "argument warmup_steps is ignored")
+
+
+def test_5_2_5_rejects_schedule_for_with_state_between_calls(reference, seed):
+    """State between calls: each call lowers the peak (a module-level counter)."""
+    ref = reference("5.2.5")
+    Ref = ref.module.WarmupCosine
+    calls = []
+
+    def schedule_for(steps_per_epoch, epochs):
+        calls.append(1)
+        total = steps_per_epoch * epochs
+        return Ref(3e-3 / len(calls), min(2 * steps_per_epoch, total // 4 or 1), total, 1e-5)
+    verdict = EX.grade(ref.replaced(schedule_for=schedule_for), seed, only=["the schedule for the fit"])
+    assert_fails(verdict, "schedule_for: the same fit gives the same schedule", "no state")
