@@ -188,7 +188,8 @@ def _spec(student) -> dict | None:
 
 @EX.part("resume after an interruption", points=6)
 def _resume(student, ctx, v):
-    _fresh_process(ctx)  # its TensorFlow import runs while this part trains
+    if "early stopping survives the restart" in ctx.parts:
+        _fresh_process(ctx)  # started now, for the next part: its TensorFlow import runs while this part trains
     churn = prepared("churn")
     epochs, k = EX.target("epochs"), EX.target("interrupted at epoch")
     with tempfile.TemporaryDirectory() as tmp:

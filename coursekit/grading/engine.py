@@ -613,11 +613,12 @@ class Missing(Exception):
 
 
 class Context(dict):
-    """What the parts of one grading share: the seed and what earlier parts produced."""
+    """What the parts of one grading share: the seed, the names of the parts that run, and what
+    earlier parts produced."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, parts: tuple[str, ...] = ()):
         super().__init__()
-        self.seed = seed
+        self.seed, self.parts = seed, tuple(parts)
 
     def need(self, key: str):
         if key not in self:
@@ -664,7 +665,7 @@ class Exercise:
         if student.tampered:
             v.outcome, v.message = INCORRECT, f"{student.tampered}: {TAMPER_RULE}"
             return v
-        ctx = Context(seed)
+        ctx = Context(seed, tuple(p.name for p in self.parts if not only or p.name in only))
         unknown = set(only or []) - {p.name for p in self.parts}
         if unknown:
             raise ValueError(f"{self.ex_id} has no parts {sorted(unknown)}")
