@@ -44,6 +44,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    if getattr(config.option, "dist", None) == "load":  # -n 2: an idle worker takes tests from the busy one
+        config.option.dist = "worksteal"
     config.course_results = {}  # ex_id -> verdict dict
     config.course_demo_seconds = {}
     _CONFIG[:] = [config]
