@@ -20,6 +20,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # -n 2: one TensorFlow thread per worker (and its sandboxes), not two
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # workers on two cores, each asking for both, would
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")  # only take turns
 
 import pytest  # noqa: E402
 

@@ -23,7 +23,6 @@ Two kinds of number, one rule each (docs/lesson-contract.md, "Numbers in lessons
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
