@@ -222,7 +222,6 @@ def _made_up(student: Student, ctx, v):
 @EX.part("the search", points=2)
 def _search(student: Student, ctx, v):
     budget = SEARCH["budget"]
-    _case_rows()  # loaded before the student's code runs (the data package is closed while it does)
     trials = _Trials(student, ctx.seed, budget)
     try:
         chosen = student.call("choose", trials, budget)

@@ -65,17 +65,6 @@ def _range_test_loss_after_the_update(model, train, lr_min, lr_max, steps, batch
     return rates, np.asarray(losses)
 
 
-def _range_test_right(model, train, lr_min, lr_max, steps, batch_size):
-    rates = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
-    rng = np.random.default_rng(0)
-    losses = []
-    for rate in rates:
-        rows = rng.choice(len(train.X_train), size=batch_size, replace=False)
-        model.optimizer.learning_rate.assign(rate)
-        losses.append(float(model.train_on_batch(train.X_train[rows], train.y_train[rows])))
-    return rates, np.asarray(losses)
-
-
 def test_5_2_1_rejects_a_rate_applied_one_step_late(reference, seed):
     verdict = EX.grade(reference("5.2.1").replaced(lr_range_test=_range_test_rate_set_after_the_step), seed, only=["range test"])
     assert_fails(verdict, "range test on a made-up model", "one step late")
@@ -89,7 +78,8 @@ def test_5_2_1_rejects_the_loss_evaluated_after_the_update(reference, seed):
 def test_5_2_1_rejects_ignored_arguments(reference, seed):
     """An argument ignored: the batch size fixed at 32 rows; the number of steps fixed at the first setting's."""
     ref = reference("5.2.1")
-    fixed_batch = ref.replaced(lr_range_test=lambda m, t, lo, hi, steps, b: _range_test_right(m, t, lo, hi, steps, 32))
+    right = ref.module.lr_range_test  # the reference's own range test, called with one argument pinned
+    fixed_batch = ref.replaced(lr_range_test=lambda m, t, lo, hi, steps, b: right(m, t, lo, hi, steps, 32))
     assert_fails(EX.grade(fixed_batch, seed, only=["range test"]), "range test on a made-up model", "batch_size")
-    fixed_steps = ref.replaced(lr_range_test=lambda m, t, lo, hi, steps, b: _range_test_right(m, t, lo, hi, 20, b))
+    fixed_steps = ref.replaced(lr_range_test=lambda m, t, lo, hi, steps, b: right(m, t, lo, hi, 20, b))
     assert_fails(EX.grade(fixed_steps, seed, only=["range test"]), "range test on a made-up model", "steps is ignored")
