@@ -1,17 +1,19 @@
-"""Batch size: seconds per epoch, samples per second and the validation metric.
-
-Trains the same churn network for the same number of epochs with batch sizes from 8 to 2048
-and measures, with a timing callback, the wall seconds of each epoch (the first one excluded:
-it also traces the graph). Small batches make many noisy updates per epoch and are slow per
-sample on a CPU; large batches make few, smooth updates and are fast per sample -- but with the
-same epoch budget they have made far fewer steps.
-
-Run:  python demo_batch_size.py   (or: course run 5.2 batch_size)
-"""
+# %% [markdown]
+# # Batch size: seconds per epoch, samples per second and the validation metric
+#
+# Trains the same churn network for the same number of epochs with batch sizes from 8 to 2048
+# and measures, with a timing callback, the wall seconds of each epoch (the first one excluded:
+# it also traces the graph). Small batches make many noisy updates per epoch and are slow per
+# sample on a CPU; large batches make few, smooth updates and are fast per sample -- but with the
+# same epoch budget they have made far fewer steps.
+#
+# Run it as a script, `python demo_batch_size.py` (or `course run 5.2 batch_size`), or as a
+# notebook: `course notebook 5.2`.
 
 # %%
-# Set-up.
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.2")  # --seed and --figures from a shell; the defaults in a notebook
 
 import math
 import time
@@ -24,7 +26,12 @@ from sklearn.metrics import roc_auc_score
 import data
 from coursekit.training import predict
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# The churn data, prepared once, and a callback that only reads the clock.
+
+# %%
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 EPOCHS = 6
@@ -45,9 +52,13 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_seconds.append(time.perf_counter() - self._start)
 
 
+# %% [markdown]
+# ## The sweep
+#
+# Validation is scored once at the end (not every epoch), so the timer measures training only.
+# `steps_per_execution=32` runs 32 batches per call into TensorFlow.
+
 # %%
-# The sweep. Validation is scored once at the end (not every epoch), so the timer measures
-# training only. steps_per_execution=32 runs 32 batches per call into TensorFlow.
 rows = []
 for batch_size in BATCH_SIZES:
     coursekit.set_seed(args.seed)
@@ -69,8 +80,12 @@ for batch_size in BATCH_SIZES:
     print(f"batch {batch_size:>5}: {seconds * 1000:7.1f} ms/epoch, {len(churn.X_train) / seconds:9.0f} samples/s, "
           f"{updates:>5} updates in {EPOCHS} epochs, val AUC {auc:.3f}")
 
+# %% [markdown]
+# ## The figure
+#
+# Time per epoch, samples per second and validation AUC against the batch size.
+
 # %%
-# The figure: time per epoch, samples per second and validation AUC against the batch size.
 sizes, secs, sps, aucs, updates = (np.array(c) for c in zip(*rows))
 fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 3.8))
 ax1.loglog(sizes, secs * 1000, "o-")
@@ -89,4 +104,4 @@ for ax in (ax1, ax2, ax3):
     ax.set_xlabel("batch size")
     ax.grid(alpha=0.3, which="both")
 fig.tight_layout()
-coursekit.save_figure(fig, "batch_size_sweep", __file__)
+coursekit.save_figure(fig, "batch_size_sweep")

@@ -17,7 +17,7 @@ _os.environ.setdefault("MPLBACKEND", "Agg")
 
 from .seeding import set_seed  # noqa: E402
 from .figures import figures_dir, save_figure  # noqa: E402
-from .scripts import script_args  # noqa: E402
+from .scripts import demo, in_notebook, script_args  # noqa: E402
 
 
 def selfcheck(path: str) -> None:
@@ -26,4 +26,18 @@ def selfcheck(path: str) -> None:
 
     _run(path)
 
-__all__ = ["figures_dir", "save_figure", "script_args", "selfcheck", "set_seed"]
+def check(ex_id: str, seed: int = 0) -> None:
+    """In a notebook: grade the functions this kernel defined for exercise ``ex_id`` (as ``course check``)."""
+    from .notebooks import check as _check
+
+    _check(ex_id, seed)
+
+
+def hint(ex_id: str, level: int | None = None) -> None:
+    """In a notebook: the next hint level of exercise ``ex_id`` (as ``course hint``)."""
+    from .notebooks import hint as _hint
+
+    _hint(ex_id, level)
+
+
+__all__ = ["check", "demo", "figures_dir", "hint", "in_notebook", "save_figure", "script_args", "selfcheck", "set_seed"]

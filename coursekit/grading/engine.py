@@ -335,6 +335,13 @@ _MISSING = object()
 _BASELINE: list[_Integrity] = []
 
 
+def rebaseline() -> None:
+    """Take the libraries as they are now as the baseline of the next grading in this process. For a
+    notebook kernel, which changes ``builtins.input`` for every cell it runs; a grader's process keeps
+    the baseline of its start."""
+    _BASELINE.clear()
+
+
 def _integrity() -> _Integrity:
     if not _BASELINE:
         _BASELINE.append(_Integrity())
