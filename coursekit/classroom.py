@@ -93,7 +93,12 @@ def _unzip(archive: Path, dest: Path) -> Path:
 def lay_out(source: Path, dest: Path) -> Path:
     """A course-shaped folder (lesson folders) holding the submission's exercise files and nothing else.
     Where a file is at its place in a course copy it is taken from there, else the shallowest file of
-    that name wins."""
+    that name wins. An exercise done in a notebook (``_5_N_K_exercise.ipynb``, wherever it is; ``course
+    notebook`` writes it to ``notebooks/5.N/``) is graded when the submission has no exercise file for
+    it or only the untouched stub: its code cells become the exercise file
+    (:func:`coursekit.notebooks.module_source`)."""
+    from . import notebooks
+
     dest.mkdir(parents=True, exist_ok=True)
     if source.is_file():
         source = _unzip(source, dest.parent / f"{dest.name}-unzipped")
@@ -103,15 +108,25 @@ def lay_out(source: Path, dest: Path) -> Path:
         for name in names:
             path = Path(folder) / name
             depth = len(path.relative_to(source).parts)
-            if catalog.FILE_NAME.match(name) and path.is_file() and not path.is_symlink() and \
+            wanted = catalog.FILE_NAME.match(name) or notebooks.NOTEBOOK_NAME.match(name)
+            if wanted and path.is_file() and not path.is_symlink() and \
                     (name not in loose or depth < len(loose[name].relative_to(source).parts)):
                 loose[name] = path
     for ex_id in catalog.exercises():
         name = catalog.exercise_file(ex_id).name
         placed = catalog.exercise_file(ex_id, "exercise", source)
         candidates = [placed] if placed.is_file() and not placed.is_symlink() else [loose[name]] if name in loose else []
+        target = catalog.exercise_file(ex_id, "exercise", dest)
+        notebook = loose.get(notebooks.notebook_name(target))
+        if notebook is not None and (not candidates or catalog.untouched(candidates[0], ex_id)):
+            try:
+                notebooks.notebook_to_exercise(notebook, ex_id, target)
+                continue
+            except notebooks.NotebookError as exc:  # graded as a file that does not import, with the reason
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(f"raise SyntaxError({str(exc)!r})\n")
+                continue
         if candidates:
-            target = catalog.exercise_file(ex_id, "exercise", dest)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(candidates[0], target)
     return dest

@@ -6,6 +6,8 @@
     course check 5.1.1          grade your exercise: each check measured vs target, with a hint
     course hint 5.1.1           the next hint for an exercise (idea, then API, then near-code)
     course solution 5.1.1       where the reference solution is (and a note that you opened it)
+    course notebook 5.2         the lesson's demos and exercises as notebooks (notebooks/5.2/, git-ignored)
+    course watch 5.1.1          re-check the exercise file each time it is saved (TensorFlow stays loaded)
     course grade                instructors: every exercise, scores, JUnit XML and JSON (coursekit.grader)
     course grade --class DIR    instructors: a whole class, gradebook and feedback (coursekit.classroom)
     course edition DIR          instructors: the student edition, without solutions (coursekit.edition)
@@ -23,14 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalog, edition, grader, platforms, state
+from . import catalog, edition, grader, notebooks, platforms, state
 from .grading.sandbox import grade_submission
 from .grading.report import print_checks
 
 REPO = catalog.REPO
 
 
-STUDENT_COMMANDS = ("list", "next", "run", "check", "hint", "solution")
+STUDENT_COMMANDS = ("list", "next", "run", "check", "hint", "solution", "notebook", "watch")
 
 
 class CourseError(catalog.CatalogError):
@@ -163,6 +165,26 @@ def cmd_run(args) -> int:
     return 1 if failed else 0
 
 
+def _conclude(ex_id: str, verdict: dict, path: Path, seed: int, solution: bool, again: str, show_next: bool = True) -> int:
+    """The verdict's last lines (what it means, what to do) and the exit status of a check."""
+    status = verdict["status"]
+    points = f" ({verdict['points']:g}/{verdict['max_points']:g} points)" if verdict.get("max_points") else ""
+    if status == "correct":
+        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s. {catalog.seeds_note(seed)}")
+        if not solution and show_next:
+            print_next()
+        return 0
+    if status == grader.NOT_ATTEMPTED:
+        print(f"\n{ex_id} NOT ATTEMPTED: write the TODOs of {path.name}; `course hint {ex_id}` helps.")
+    elif status in ("crashed", "error", "timeout", "tampered") and not verdict.get("checks") or status == "tampered":
+        print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}")
+    else:
+        message = f" -- {verdict['message']}" if verdict.get("message") else ""
+        print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and {again} "
+              f"(`course hint {ex_id}` for a hint).")
+    return 1
+
+
 def cmd_check(args) -> int:
     _require_rubric()
     ex_id = catalog.require(args.exercise)
@@ -172,43 +194,90 @@ def cmd_check(args) -> int:
     print_checks(verdict, test_numbers=args.solution)
     if not args.solution:
         state.record_verdicts([verdict])
-    status = verdict["status"]
-    points = f" ({verdict['points']:g}/{verdict['max_points']:g} points)" if verdict.get("max_points") else ""
-    if status == "correct":
-        print(f"\n{ex_id} CORRECT{points} in {verdict.get('wall_seconds', 0):.0f} s. {catalog.seeds_note(args.seed)}")
-        if not args.solution:
-            print_next()
-        return 0
-    if status == grader.NOT_ATTEMPTED:
-        print(f"\n{ex_id} NOT ATTEMPTED: write the TODOs of {path.name}; `course hint {ex_id}` helps.")
-    elif status in ("crashed", "error", "timeout", "tampered") and not verdict.get("checks") or status == "tampered":
-        print(f"\n{ex_id} {status.upper()}: {verdict.get('message', '')}")
-    else:
-        message = f" -- {verdict['message']}" if verdict.get("message") else ""
-        print(f"\n{ex_id} {status.upper()}{points}{message}: fix the FAIL lines above and run "
-              f"`course check {ex_id}` again (`course hint {ex_id}` for a hint).")
-    return 1
+    return _conclude(ex_id, verdict, path, args.seed, args.solution, f"run `course check {ex_id}` again")
 
 
-hint_levels = catalog.hint_levels
+def _fingerprint(path: Path):
+    """What a save changes: the file's content (a save that changes nothing is not checked again)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def cmd_watch(args) -> int:
+    """Check the exercise file now and after every save, until Ctrl-C. TensorFlow and the grader are
+    imported once, here; each check runs in the sandbox, as `course check`, in a process forked from
+    this one, so a check pays no start-up."""
+    from .grading.sandbox import preload
+
+    _require_rubric()
+    ex_id = catalog.require(args.exercise)
+    root = Path(args.root).resolve() if args.root else REPO
+    path = catalog.exercise_file(ex_id, "exercise", root)
+    if not path.is_file():
+        raise CourseError(f"no exercise file {path}")
+    print(f"Watching {path} (seed {args.seed}): every save is checked. Ctrl-C stops.", flush=True)
+    start = time.perf_counter()
+    preload([ex_id])
+    print(f"(TensorFlow and the grader loaded in {time.perf_counter() - start:.1f} s; they stay loaded)", flush=True)
+    seen, checks, status = None, 0, 1
+    while args.checks is None or checks < args.checks:
+        now = _fingerprint(path)
+        if now is None or now == seen:
+            time.sleep(WATCH_POLL)
+            continue
+        saved = path.stat().st_mtime
+        if seen is not None:
+            print(f"\n=== {path.name} saved at {time.strftime('%H:%M:%S', time.localtime(saved))}: checking ...", flush=True)
+        seen = now
+        verdict = grade_submission([ex_id], root=root, seed=args.seed, timeout=args.timeout)[0]
+        print_checks(verdict)
+        if root == REPO:
+            state.record_verdicts([verdict])
+        status = _conclude(ex_id, verdict, path, args.seed, False, "save the file again", show_next=root == REPO)
+        if checks:  # the first check follows the start, not a save
+            print(f"(from save to verdict: {time.time() - saved:.1f} s; the grading itself "
+                  f"{verdict.get('wall_seconds', 0):.1f} s)", flush=True)
+        checks += 1
+        print(f"\nWatching {path.name} for the next save ... (Ctrl-C stops)", flush=True)
+    return status
+
+
+WATCH_POLL = 0.2  # seconds between two looks at the file
+
+
+def cmd_notebook(args) -> int:
+    import importlib.util
+
+    target = args.target
+    if target not in catalog.LESSONS:
+        if target.count(".") < 2:
+            raise CourseError(f"no lesson {target!r}: write a lesson ({', '.join(catalog.LESSONS)}) or an exercise (5.2.3)")
+        catalog.require(target)
+    if any(importlib.util.find_spec(name) is None for name in ("jupytext", "nbformat", "ipykernel")):
+        raise CourseError("the notebook tools are not installed in this Python: in the course folder, "
+                          "pip install -e \".[test]\" -c constraints.txt")
+    done = notebooks.write_notebooks(target, REPO, force=args.force)
+    for path, what in done:
+        note = "" if what == "written" else " (it exists: kept as it is; --force writes it again)"
+        print(f"  {what:<8} {path.relative_to(REPO)}{note}")
+    folder = done[0][0].parent.relative_to(REPO) if done else notebooks.notebooks_dir(target)
+    print(f"""
+Notebooks are in {folder}/ (git ignores that folder). Open them with the course's Python as the kernel:
+  JupyterLab:  pip install -e ".[lab]" -c constraints.txt   (once), then: jupyter lab {folder}
+  VS Code:     open {folder}/ and choose the kernel of {Path(sys.executable).parent.parent} (Python and Jupyter extensions)
+  Colab:       upload a notebook; its kernel must have the course installed: upload the course folder and
+               run `!pip install -e <folder> -c <folder>/constraints.txt` in a first cell
+In an exercise notebook the last cells check it: `check("5.N.K")` and `hint("5.N.K")`.""")
+    return 0
 
 
 def cmd_hint(args) -> int:
     ex_id = catalog.require(args.exercise)
-    levels = hint_levels(ex_id)
-    if not levels:
-        raise CourseError(f"exercise {ex_id} has no hints yet; its docstring and the lesson's README are the guide")
-    shown = state.hints_shown(ex_id)
-    level = min(shown + 1, len(levels)) if args.level is None else args.level
-    if not 1 <= level <= len(levels):
-        raise CourseError(f"exercise {ex_id} has hint levels 1-{len(levels)}")
-    title, _, body = levels[level - 1].partition("\n")
-    print(f"{ex_id} hint {level} of {len(levels)} -- {title}\n\n{body.strip()}\n")
-    state.record_hint(ex_id, level)
-    if level < len(levels):
-        print(f"(`course hint {ex_id}` again for the next level; the levels you open are recorded in this copy's .course/)")
-    else:
-        print(f"(that was the last level; `course solution {ex_id}` shows where the solution is)")
+    print(notebooks.hint_text(ex_id, args.level, command="course"))
     return 0
 
 
@@ -259,6 +328,19 @@ def build_parser() -> argparse.ArgumentParser:
     solution = sub.add_parser("solution", help="where the reference solution of an exercise is")
     solution.add_argument("exercise", help="e.g. 5.1.1")
     solution.set_defaults(handler=cmd_solution)
+
+    notebook = sub.add_parser("notebook", help="a lesson's demos and exercises (or one exercise) as notebooks")
+    notebook.add_argument("target", help="a lesson (5.2) or an exercise (5.2.3)")
+    notebook.add_argument("--force", action="store_true", help="write notebooks that exist again (their changes are lost)")
+    notebook.set_defaults(handler=cmd_notebook)
+
+    watch = sub.add_parser("watch", help="check an exercise file now and after each save")
+    watch.add_argument("exercise", help="e.g. 5.2.1")
+    watch.add_argument("--seed", type=int, default=0)
+    watch.add_argument("--timeout", type=float, default=grader.DEFAULT_TIMEOUT, help="seconds before a check is stopped")
+    watch.add_argument("--root", metavar="DIR", help="the course copy whose exercise file is watched (default: this one)")
+    watch.add_argument("--checks", type=int, help=argparse.SUPPRESS)  # stop after this many verdicts (tests)
+    watch.set_defaults(handler=cmd_watch)
 
     grader.add_parser(sub)
     edition.add_parser(sub)
