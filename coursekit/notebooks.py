@@ -185,6 +185,25 @@ def _defines(node) -> set[str]:
     return set()
 
 
+def _root_name(node) -> str | None:
+    """``X`` of ``X``, ``X.a.b``, ``X[k]``, ``X.a[k].b``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _mutates(node) -> str | None:
+    """The module-level name a statement changes in place: ``X.append(...)``, ``X[k] = v``,
+    ``X.attr = v``, ``X += v``; None for anything else."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+        return _root_name(node.value.func.value)
+    if isinstance(node, ast.AugAssign):
+        return _root_name(node.target)
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Attribute, ast.Subscript)):
+        return _root_name(node.targets[0])
+    return None
+
+
 def _free_names(node) -> set[str]:
     """The names a statement reads from the module: everything it loads, less what a function binds
     locally (its parameters and assignments), so a local ``model`` does not pull in a module-level one."""
@@ -273,6 +292,11 @@ def module_source(cells: list[str], names: set[str]) -> tuple[str, set[str]]:
             last[name] = i
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             star.append(i)
+    changes: dict[str, list[int]] = {}  # name -> the statements that change it in place
+    for i, (_, node, _) in enumerate(statements):
+        name = _mutates(node)
+        if name is not None:
+            changes.setdefault(name, []).append(i)
     kept, todo = set(star), list(names)
     seen = set()
     while todo:
@@ -281,10 +305,13 @@ def module_source(cells: list[str], names: set[str]) -> tuple[str, set[str]]:
             continue
         seen.add(name)
         i = last.get(name)
-        if i is None or i in kept:
+        if i is None:
             continue
-        kept.add(i)
-        todo += list(_free_names(statements[i][1]))
+        # its definition, and what changed it in place afterwards (a dict filled in, a model trained)
+        for j in [i] + [j for j in changes.get(name, []) if j > i]:
+            if j not in kept:
+                kept.add(j)
+                todo += list(_free_names(statements[j][1]))
     future = [i for i in sorted(kept) if isinstance(statements[i][1], ast.ImportFrom)
               and statements[i][1].module == "__future__"]
     imports = [i for i in sorted(kept) if isinstance(statements[i][1], (ast.Import, ast.ImportFrom)) and i not in future]

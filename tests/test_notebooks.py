@@ -131,6 +131,17 @@ def test_the_graded_code_is_what_the_functions_need_as_last_defined():
     assert float(namespace["f"](3)) == 6.0
 
 
+def test_what_changes_a_needed_name_in_place_after_its_definition_is_kept():
+    cells = ["SETTINGS = {'lr': 0.1}", "SETTINGS['lr'] = 0.3\nOTHER = []\nOTHER.append(1)", "SETTINGS.update(batch=256)",
+             "COUNT = 1", "COUNT += 1", "def settings():\n    return dict(SETTINGS, count=COUNT)",
+             "SETTINGS = {'lr': 0.01}\nSETTINGS['batch'] = 32"]
+    source, _ = _source(cells, ["settings"])
+    assert "OTHER" not in source
+    namespace = {}
+    exec(compile(source, "graded", "exec"), namespace)
+    assert namespace["settings"]() == {"lr": 0.01, "batch": 32, "count": 2}  # the kernel's values, not the first ones
+
+
 def test_imports_come_first_and_a_cell_run_twice_counts_once():
     cells = ["import numpy as np", "LIMIT = np.float64(3)", "import numpy as np",
              "def g():\n    return LIMIT", "def g():\n    return LIMIT + 1", "import numpy as np"]
