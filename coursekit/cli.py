@@ -262,8 +262,8 @@ def cmd_notebook(args) -> int:
                           "pip install -e \".[test]\" -c constraints.txt")
     done = notebooks.write_notebooks(target, REPO, force=args.force)
     for path, what in done:
-        note = "" if what == "written" else " (it exists: kept as it is; --force writes it again)"
-        print(f"  {what:<8} {path.relative_to(REPO)}{note}")
+        note = " (it exists: kept as it is; --force writes it again)" if what == "kept" else ""
+        print(f"  {what.split(':')[0]:<8} {path.relative_to(REPO)}{note}{what.partition(':')[2]}")
     folder = done[0][0].parent.relative_to(REPO) if done else notebooks.notebooks_dir(target)
     print(f"""
 Notebooks are in {folder}/ (git ignores that folder). Open them with the course's Python as the kernel:

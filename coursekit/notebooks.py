@@ -73,7 +73,7 @@ def exercise_notebook(ex_id: str, kind: str = "exercise", root: Path = catalog.R
 
     path = catalog.exercise_file(ex_id, kind, root)
     source = path.read_text()
-    tree = ast.parse(source)
+    tree = ast.parse(source, filename=str(path))
     lines = source.splitlines()
     cells = []
     doc = ast.get_docstring(tree)
@@ -149,7 +149,12 @@ def write_notebooks(target: str, root: Path = catalog.REPO, force: bool = False)
         if dest.exists() and not force:
             done.append((dest, "kept"))
             continue
-        nb = make()
+        try:
+            nb = make()
+        except SyntaxError as exc:  # a student's exercise file, half edited: say so, write the others
+            done.append((dest, f"not written: line {exc.lineno} of {Path(exc.filename or '').name or 'the file'} "
+                               f"does not parse ({exc.msg})"))
+            continue
         tmp = dest.with_name(f".{dest.name}.tmp")
         nbformat.write(nb, str(tmp))
         tmp.replace(dest)  # never a half-written notebook
@@ -277,8 +282,8 @@ def module_source(cells: list[str], names: set[str]) -> tuple[str, set[str]]:
     for cell in cells:
         try:
             tree = ast.parse(cell)
-        except SyntaxError:
-            continue  # a cell that does not parse ran nothing
+        except (SyntaxError, ValueError):
+            continue  # a cell that does not parse ran nothing (ValueError: a null byte)
         lines = cell.splitlines()
         for node in tree.body:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
@@ -337,17 +342,28 @@ def _ipython_to_python(cell: str) -> str:
         return "\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!")))
 
 
+MAX_NOTEBOOK_MB = 20  # a notebook handed in is read by the grader's own process: bounded
+
+
 def code_cells(path: Path) -> list[str]:
     """The code cells of a notebook file, in order, as Python. A file that is not a notebook raises
     :class:`NotebookError`."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_NOTEBOOK_MB * 2**20:
+            raise NotebookError(f"{Path(path).name} is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_MB} MB a "
+                                "notebook may have (clear its outputs)")
         nb = json.loads(Path(path).read_text(encoding="utf-8", errors="replace"))
         cells = nb["cells"]
         sources = []
         for cell in cells:
             if cell.get("cell_type") == "code":
                 text = cell.get("source", "")
-                sources.append(_ipython_to_python("".join(text) if isinstance(text, list) else str(text)))
+                if isinstance(text, list) and all(isinstance(t, str) for t in text):
+                    text = "".join(text)
+                if not isinstance(text, str):
+                    raise TypeError("a code cell's source is neither text nor a list of lines")
+                sources.append(_ipython_to_python(text))
         return sources
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise NotebookError(f"{Path(path).name} is not a readable notebook ({type(exc).__name__}: {exc})") from None
@@ -355,7 +371,10 @@ def code_cells(path: Path) -> list[str]:
 
 def notebook_to_exercise(notebook: Path, ex_id: str, dest: Path) -> Path:
     """Write the exercise file that a submitted notebook's code cells amount to."""
-    source, _ = module_source(code_cells(notebook), exercise_names(ex_id))
+    try:
+        source, _ = module_source(code_cells(notebook), exercise_names(ex_id))
+    except (RecursionError, MemoryError):
+        raise NotebookError(f"{Path(notebook).name} nests its code too deeply to be read") from None
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(f"# {ex_id}: the code cells of {Path(notebook).name}, as the grading reads them\n" + source)
     return dest

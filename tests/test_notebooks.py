@@ -169,8 +169,18 @@ def test_a_cell_that_does_not_parse_and_ipython_syntax_are_left_out(tmp_path):
     namespace = {}
     exec(compile(source, "graded", "exec"), namespace)
     assert namespace["h"](9) == 3
-    path.write_text("{not json")
-    with pytest.raises(notebooks.NotebookError, match="not a readable notebook"):
+    for broken in ("{not json", '{"cells": 3}', '{"cells": [{"cell_type": "code", "source": 7}]}'):
+        path.write_text(broken)
+        with pytest.raises(notebooks.NotebookError, match="not a readable notebook"):
+            notebooks.code_cells(path)
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = " + "(" * 5000 + ")" * 5000}]}))
+    try:
+        notebooks.notebook_to_exercise(path, "5.4.6", tmp_path / "out.py")
+    except notebooks.NotebookError as exc:
+        assert "deeply" in str(exc)
+    with open(path, "wb") as f:
+        f.truncate((notebooks.MAX_NOTEBOOK_MB + 1) * 2**20)
+    with pytest.raises(notebooks.NotebookError, match="MB"):
         notebooks.code_cells(path)
 
 
@@ -241,6 +251,10 @@ def test_course_notebook_writes_a_lesson_and_keeps_what_exists(tmp_path, capsys)
     assert again == {mine: "kept"} and "my work" in mine.read_text()
     assert dict(notebooks.write_notebooks("5.4.1", tmp_path, force=True)) == {mine: "written"}
     assert "my work" not in mine.read_text()
+    half = catalog.exercise_file("5.4.2", "exercise", tmp_path)
+    half.write_text(half.read_text() + "\ndef unfinished(:\n")
+    (what,) = dict(notebooks.write_notebooks("5.4.2", tmp_path, force=True)).values()
+    assert what.startswith("not written: line") and "does not parse" in what
 
 
 def test_a_demo_in_a_kernel_parses_no_arguments_and_finds_its_lesson(monkeypatch, tmp_path):
