@@ -1,19 +1,22 @@
-"""Grid search over a scikeras pipeline on Ames housing prices.
-
-A Keras regressor of log sale prices, wrapped by scikeras so that scikit-learn's GridSearchCV can
-clone it, route hyperparameters to it (``reg__model__learning_rate``) and cross-validate it. The
-preprocessing sits in the pipeline, so each fold fits it on its own training rows. The grid is
-tiny on purpose -- 3 learning rates x 2 depths, 2 folds, 10 epochs -- because every cell costs one
-network per fold: this demo measures what a fit costs and prints the bill.
-
-Run: ``python demo_grid_search.py`` (about 20-40 s on 2 cores).
-"""
+# %% [markdown]
+# # Grid search over a scikeras pipeline on Ames housing prices
+#
+# A Keras regressor of log sale prices, wrapped by scikeras so that scikit-learn's GridSearchCV can
+# clone it, route hyperparameters to it (`reg__model__learning_rate`) and cross-validate it. The
+# preprocessing sits in the pipeline, so each fold fits it on its own training rows. The grid is
+# tiny on purpose -- 3 learning rates x 2 depths, 2 folds, 10 epochs -- because every cell costs one
+# network per fold: this demo measures what a fit costs and prints the bill.
+#
+# Run it as a script, `python demo_grid_search.py` (or `course run 5.5 grid_search`), or as a
+# notebook: `course notebook 5.5`. It takes about 20-40 s on 2 cores.
 
 # %%
-# Set-up: raw housing columns in, log prices out. The test split is touched once, at the end.
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.5")  # --seed and --figures from a shell; the defaults in a notebook
+
 import time
 
-import coursekit
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,16 +26,25 @@ from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid, cross_va
 
 import _lesson55
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# Raw housing columns in, log prices out. The test split is touched once, at the end.
+
+# %%
 coursekit.set_seed(args.seed)
 X_train, y_train, X_val, y_val, X_test, y_test = _lesson55.housing_frames()
 pipe = _lesson55.housing_pipeline(seed=args.seed, epochs=10)
 print("pipeline steps:", [name for name, _ in pipe.steps])
 
+# %% [markdown]
+# ## The grid
+#
+# Parameter names route through the pipeline: `reg__` is the KerasRegressor step, `model__` an
+# argument of the function that builds the Keras model. The number of fits is known before anything
+# runs: candidates x folds + 1 refit of the winner on all training rows.
+
 # %%
-# The grid. Parameter names route through the pipeline: ``reg__`` is the KerasRegressor step,
-# ``model__`` an argument of the function that builds the Keras model. The number of fits is
-# known before anything runs: candidates x folds + 1 refit of the winner on all training rows.
 grid = {
     "reg__model__learning_rate": [0.001, 0.01, 0.1],
     "reg__model__hidden_layers": [1, 2],
@@ -62,9 +74,13 @@ search.fit(X_train, y_train)
 seconds = time.perf_counter() - start
 print(f"grid search: {seconds:.1f} s wall, {seconds / n_fits:.2f} s per network")
 
+# %% [markdown]
+# ## The results table
+#
+# `mean_test_score` is minus the mean squared error; its square root (after flipping the sign) is
+# an RMSE in log price, about the relative error of a predicted price.
+
 # %%
-# The results table. ``mean_test_score`` is minus the mean squared error; its square root (after
-# flipping the sign) is an RMSE in log price, about the relative error of a predicted price.
 res = pd.DataFrame(search.cv_results_)
 table = pd.DataFrame({
     "learning_rate": res["param_reg__model__learning_rate"],
@@ -81,8 +97,12 @@ print("best parameters:", search.best_params_)
 test_rmse = np.sqrt(mean_squared_error(y_test, search.predict(X_test)))
 print(f"refit best pipeline, test RMSE (log price): {test_rmse:.4f}")
 
+# %% [markdown]
+# ## A heat map of the grid
+#
+# Rows are depths, columns learning rates (a log axis in disguise).
+
 # %%
-# A heat map of the grid: rows are depths, columns learning rates (a log axis in disguise).
 pivot = table.pivot(index="hidden_layers", columns="learning_rate", values="cv_rmse")
 fig, ax = plt.subplots(figsize=(5.5, 3.2))
 im = ax.imshow(pivot.to_numpy(), cmap="viridis_r")
@@ -94,12 +114,16 @@ ax.set_xlabel("learning rate")
 ax.set_ylabel("hidden layers")
 ax.set_title(f"2-fold CV RMSE of log price ({n_fits} networks)")
 fig.colorbar(im, ax=ax, shrink=0.8)
-coursekit.save_figure(fig, "grid_heatmap", __file__)
+coursekit.save_figure(fig, "grid_heatmap")
+
+# %% [markdown]
+# ## Early stopping inside cross-validation
+#
+# K-fold owns the split into training and scoring rows, so the rows that decide when to stop must
+# come from each fold's TRAINING part: `validation_split=0.2` holds out its last 20%. Stopping on
+# the fold's scoring rows would leak.
 
 # %%
-# Early stopping inside cross-validation. K-fold owns the split into training and scoring rows,
-# so the rows that decide when to stop must come from each fold's TRAINING part:
-# ``validation_split=0.2`` holds out its last 20%. Stopping on the fold's scoring rows would leak.
 best = search.best_params_
 stopper = _lesson55.housing_pipeline(seed=args.seed, epochs=40).set_params(
     **best,

@@ -1,27 +1,28 @@
-"""Keras Tuner, run for real: random search, Bayesian optimisation and Hyperband on one conditional space.
-
-The churn network's width, an optional dropout layer whose rate exists only when the layer does,
-and Adam's learning rate, tuned by Keras Tuner's three tuners at the same budget in epochs.
-The objective is lesson 5.4's other one: the validation cost per customer when a churner missed
-costs 5 and an offer wasted on a loyal customer 1, at the threshold cheapest on the validation
-data -- minimised. Before the searches, two traps of Keras Tuner 1.4 are shown as they happen: a
-conditional hyperparameter declared only inside an ``if`` is unknown to the tuner when it starts,
-and a seed of 0 is no seed at all.
-
-Run: ``python demo_keras_tuner.py`` (about 15-25 s on 2 cores; every trial pays about a second of
-TensorFlow tracing, whatever its length).
-"""
+# %% [markdown]
+# # Keras Tuner, run for real: random search, Bayesian optimisation and Hyperband on one conditional space
+#
+# The churn network's width, an optional dropout layer whose rate exists only when the layer does,
+# and Adam's learning rate, tuned by Keras Tuner's three tuners at the same budget in epochs.
+# The objective is lesson 5.4's other one: the validation cost per customer when a churner missed
+# costs 5 and an offer wasted on a loyal customer 1, at the threshold cheapest on the validation
+# data -- minimised. Before the searches, two traps of Keras Tuner 1.4 are shown as they happen: a
+# conditional hyperparameter declared only inside an `if` is unknown to the tuner when it starts,
+# and a seed of 0 is no seed at all.
+#
+# Run it as a script, `python demo_keras_tuner.py` (or `course run 5.5 keras_tuner`), or as a
+# notebook: `course notebook 5.5`. It takes about 15-25 s on 2 cores; every trial pays about a
+# second of TensorFlow tracing, whatever its length.
 
 # %%
-# Set-up: the churn arrays, and the objective. A threshold on the probabilities flags customers;
-# the cheapest threshold on the validation rows is found from the ROC curve, where every distinct
-# score is a candidate: cost = (5 x missed churners + 1 x wasted offers) / customers.
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.5")  # --seed and --figures from a shell; the defaults in a notebook
+
 import shutil
 import tempfile
 import time
 import warnings
 
-import coursekit
 import keras
 import keras_tuner as kt
 import matplotlib.pyplot as plt
@@ -31,13 +32,20 @@ from sklearn.metrics import roc_curve
 
 import data
 
+# %% [markdown]
+# ## Set-up
+#
+# The churn arrays, and the objective. A threshold on the probabilities flags customers; the
+# cheapest threshold on the validation rows is found from the ROC curve, where every distinct score
+# is a candidate: cost = (5 x missed churners + 1 x wasted offers) / customers.
+
+# %%
 # Bayesian optimisation's Gaussian process warns about its length scales on 2 or 3 points, and a
 # model Hyperband continues gets its parent's weights but a fresh Adam (Keras says it skips the
 # saved optimizer's variables): both expected here.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
 
-args = coursekit.script_args(__doc__)
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 COST_MISS, COST_OFFER, EPOCHS = 5.0, 1.0, 5
@@ -52,9 +60,13 @@ def lowest_cost(y, p) -> float:
 print(f"validation cost per customer of an offer to everyone: {lowest_cost(churn.y_val, np.ones(len(churn.y_val))):.4f}")
 
 
+# %% [markdown]
+# ## The hypermodel
+#
+# `dropout_rate` is declared inside a conditional scope that is entered on every build, so the
+# tuner knows it from the start; inside the scope it is None when the switch is off.
+
 # %%
-# The hypermodel. ``dropout_rate`` is declared inside a conditional scope that is entered on every
-# build, so the tuner knows it from the start; inside the scope it is None when the switch is off.
 def network(units, rate, learning_rate):
     model = keras.Sequential([keras.Input(shape=(churn.n_features,)), keras.layers.Dense(units, activation="relu")])
     if rate is not None:
@@ -96,18 +108,24 @@ def tuner(cls, hypermodel, name, **kwargs):
     return cls(hypermodel, objective=OBJECTIVE, directory=folder, project_name=name, overwrite=True, **kwargs)
 
 
+# %% [markdown]
+# ## Trap 1: what the tuner knows before its first trial
+#
+# Keras Tuner learns a space by building the model, first with the defaults (dropout off), then
+# with each conditional scope it saw switched on.
+
 # %%
-# Trap 1: what the tuner knows before its first trial. Keras Tuner learns a space by building the
-# model, first with the defaults (dropout off), then with each conditional scope it saw switched on.
 for cls in (ChurnCost, OnlyInsideIf):
     names = [h.name for h in tuner(kt.RandomSearch, cls(), "space", max_trials=1, seed=1).oracle.get_space().space]
     print(f"{cls.__name__}: the tuner starts with {len(names)} hyperparameters {names}")
 
+# %% [markdown]
+# ## Trap 2: seeds
+#
+# Keras Tuner 1.4 keeps `seed or random.randint(1, 10000)`, so `seed=0` is no seed; and it draws
+# the k-th value of a search from seed + k, so neighbouring seeds share most of their draws.
+
 # %%
-# Trap 2: seeds. Keras Tuner 1.4 keeps `seed or random.randint(1, 10000)`, so seed=0 is no seed; and
-# it draws the k-th value of a search from seed + k, so neighbouring seeds share most of their draws.
-
-
 def first_proposals(seed, n=5):
     oracle = tuner(kt.RandomSearch, ChurnCost(), "seeds", max_trials=n, seed=seed).oracle
     oracle.verbose = 0
@@ -127,11 +145,15 @@ values = [{v for p in first_proposals(s) for k, v in p if k == "learning_rate"} 
 print(f"learning rates seed 2 shares with seed 1: {len(values[0] & values[1])} of 5; seed 1001 with seed 1: "
       f"{len(values[0] & values[2])} of 5")
 
+# %% [markdown]
+# ## The three searches, 15 epochs each
+#
+# 3 trials of 5 epochs for random and Bayesian search (2 random starts, then one proposal of the
+# Gaussian process); Hyperband with `max_epochs` 4 and `factor` 4 runs two brackets -- 4 models of
+# 1 epoch, the best continued to 4, then 2 models of 4. The seconds of each trial are read by a
+# callback that Keras Tuner hands every trial's fit.
+
 # %%
-# The three searches, 15 epochs each: 3 trials of 5 epochs for random and Bayesian search (2
-# random starts, then one proposal of the Gaussian process); Hyperband with max_epochs 4 and factor
-# 4 runs two brackets -- 4 models of 1 epoch, the best continued to 4, then 2 models of 4. The
-# seconds of each trial are read by a callback that Keras Tuner hands every trial's fit.
 class Clock(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -168,8 +190,12 @@ for name, search in searches.items():
     print(f"{name:<9} {len(trials)} trials, {int(np.sum(epochs))} epochs, ~{seconds:.0f} s: lowest validation cost "
           f"{best.score:.4f} per customer with {shown}")
 
-# %%
+# %% [markdown]
+# ## The figure
+#
 # The lowest validation cost found so far, against the epochs spent and against the seconds.
+
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 styles = {"random": ("tab:blue", "--", "s"), "bayesian": ("tab:green", "-", "o"), "hyperband": ("tab:red", "-", "o")}
 for name, run in runs.items():  # random and Bayesian search share their first two trials: the same seeded draws
@@ -182,5 +208,5 @@ axes[1].set_xlabel("seconds")
 axes[0].set_ylabel("lowest validation cost per customer so far")
 axes[0].legend()
 fig.suptitle("Keras Tuner's three tuners on one conditional space, 15 epochs each")
-coursekit.save_figure(fig, "keras_tuner", __file__)
+coursekit.save_figure(fig, "keras_tuner")
 shutil.rmtree(folder, ignore_errors=True)
