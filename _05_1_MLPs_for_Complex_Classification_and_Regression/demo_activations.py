@@ -1,21 +1,30 @@
-"""Demo 5.1 -- Activation functions and their gradients.
-
-What it shows: ReLU, sigmoid and tanh, and the newer LeakyReLU, ELU, SELU, GELU and swish,
-computed with Keras's own activation functions, beside their derivatives (by automatic
-differentiation). Sigmoid's derivative never exceeds 0.25 and vanishes for large |x|: stacked
-sigmoid layers multiply these small factors, which is why hidden layers use ReLU and its kin.
-"""
+# %% [markdown]
+# # Demo 5.1 -- Activation functions and their gradients
+#
+# What it shows: ReLU, sigmoid and tanh, and the newer LeakyReLU, ELU, SELU, GELU and swish,
+# computed with Keras's own activation functions, beside their derivatives (by automatic
+# differentiation). Sigmoid's derivative never exceeds 0.25 and vanishes for large |x|: stacked
+# sigmoid layers multiply these small factors, which is why hidden layers use ReLU and its kin.
+#
+# Run it as a script, `python demo_activations.py` (or `course run 5.1 activations`), or as a
+# notebook: `course notebook 5.1`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
 
-args = coursekit.script_args(__doc__)
+args = coursekit.demo("5.1")  # --seed and --figures from a shell; the defaults in a notebook
 
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
 
+# %% [markdown]
+# ## The functions
+#
+# A grid of x from -5 to 5, and the eight activation functions, Keras's own.
+
+# %%
 x = tf.constant(np.linspace(-5, 5, 401), dtype=tf.float32)
 functions = {
     "relu": keras.activations.relu,
@@ -28,8 +37,12 @@ functions = {
     "swish": keras.activations.silu,
 }
 
+# %% [markdown]
+# ## Values and derivatives
+#
+# `tf.GradientTape` differentiates each function at every x.
+
 # %%
-# Values and derivatives (tf.GradientTape differentiates each function at every x).
 at_4 = int(np.argmin(np.abs(x.numpy() - 4.0)))  # the index of x = 4
 values, grads = {}, {}
 for name, f in functions.items():
@@ -39,15 +52,24 @@ for name, f in functions.items():
     values[name], grads[name] = y.numpy(), tape.gradient(y, x).numpy()
     print(f"{name:>10}: largest derivative on the grid {grads[name].max():.3f}, derivative at x=4: {grads[name][at_4]:.4f}")
 
-# %%
+# %% [markdown]
+# ## SELU at 0
+#
 # SELU's derivative jumps at 0: scale * alpha just left of 0, scale just right of it. A grid that
 # steps over 0 misses the left limit, so compute it where it is.
+
+# %%
 near_zero = tf.constant([-1e-6, 1e-6], dtype=tf.float32)
 with tf.GradientTape() as tape:
     tape.watch(near_zero)
     y = keras.activations.selu(near_zero)
 left, right = tape.gradient(y, near_zero).numpy()
 print(f"selu: derivative just left of 0 {left:.4f} (its largest), just right of 0 {right:.4f}")
+
+# %% [markdown]
+# ## The figure
+#
+# Each activation beside its derivative.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -62,4 +84,4 @@ for ax in axes:
     ax.set_xlabel("x")
 axes[0].set_ylim(-2, 5)
 axes[1].legend(fontsize=8)
-coursekit.save_figure(fig, "activations", __file__)
+coursekit.save_figure(fig, "activations")

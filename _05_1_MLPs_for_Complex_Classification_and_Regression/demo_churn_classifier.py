@@ -1,38 +1,49 @@
-"""Demo 5.1 -- An MLP churn classifier on the real IBM Telco table, beside logistic regression.
-
-What it shows: the input width follows the preprocessing (40 columns after scaling and one-hot
-encoding, fit on the training split only); a binary task ends in one sigmoid unit trained with
-binary cross-entropy; early stopping picks the epoch on the validation split; the test split is
-scored once, for the MLP and for a logistic-regression baseline on the same split.
-Figures: learning curves (loss and AUC, train vs validation) and both ROC curves.
-"""
+# %% [markdown]
+# # Demo 5.1 -- An MLP churn classifier on the real IBM Telco table, beside logistic regression
+#
+# What it shows: the input width follows the preprocessing (40 columns after scaling and one-hot
+# encoding, fit on the training split only); a binary task ends in one sigmoid unit trained with
+# binary cross-entropy; early stopping picks the epoch on the validation split; the test split is
+# scored once, for the MLP and for a logistic-regression baseline on the same split.
+#
+# Figures: learning curves (loss and AUC, train vs validation) and both ROC curves.
+#
+# Run it as a script, `python demo_churn_classifier.py` (or `course run 5.1 churn_classifier`), or
+# as a notebook: `course notebook 5.1`.
 
 # %%
-# Set-up: `import coursekit` first (quiet TensorFlow, headless figures), then seed everything.
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
 
-args = coursekit.script_args(__doc__)
+args = coursekit.demo("5.1")  # --seed and --figures from a shell; the defaults in a notebook
+
+import keras
+import matplotlib.pyplot as plt
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score, roc_curve
+
+import data
+from coursekit.training import fit_early_stopping, predict
+
+# %% [markdown]
+# ## The data
+#
+# First seed everything. The data: 7,043 real customers, 26.5% of whom left. `prepare_churn` splits
+# 60/20/20 (stratified) and fits the scaler and one-hot encoder on the training rows only.
+
+# %%
 coursekit.set_seed(args.seed)
-
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import roc_auc_score, roc_curve  # noqa: E402
-
-import data  # noqa: E402
-from coursekit.training import fit_early_stopping, predict  # noqa: E402
-
-# %%
-# The data: 7,043 real customers, 26.5% of whom left. `prepare_churn` splits 60/20/20
-# (stratified) and fits the scaler and one-hot encoder on the training rows only.
 churn = data.prepare_churn()
 n_rows = len(churn.y_train) + len(churn.y_val) + len(churn.y_test)
 print(f"{n_rows:,} customers, {len(data.churn.FEATURES)} raw features; train/val/test rows: "
       f"{len(churn.y_train):,}/{len(churn.y_val):,}/{len(churn.y_test):,}; input width after preprocessing: "
       f"{churn.n_features}; churn rate {churn.y_train.mean():.3f}")
 
+# %% [markdown]
+# ## The network
+#
+# Two hidden ReLU layers and one sigmoid output (the probability of churn).
+
 # %%
-# The network: two hidden ReLU layers and one sigmoid output (the probability of churn).
 model = keras.Sequential(
     [
         keras.Input(shape=(churn.n_features,)),
@@ -49,17 +60,25 @@ model.compile(
 )
 model.summary()
 
+# %% [markdown]
+# ## Depth costs weights
+#
+# Which design is bigger depends on the widths, not on the shape: with 40 inputs a narrowing
+# 128-64-32 pyramid has more weights than 64-64-64.
+
 # %%
-# Depth costs weights, and which design is bigger depends on the widths, not on the shape: with
-# 40 inputs a narrowing 128-64-32 pyramid has more weights than 64-64-64.
 for widths in [(128, 64, 32), (64, 64, 64), (64, 32)]:
     design = keras.Sequential([keras.Input(shape=(churn.n_features,))]
                               + [keras.layers.Dense(w) for w in widths] + [keras.layers.Dense(1)])
     print(f"hidden {'-'.join(map(str, widths))}: {design.count_params():,} weights")
 
-# %%
-# Training: at most 60 epochs; EarlyStopping watches validation AUC and restores the best epoch.
+# %% [markdown]
+# ## Training
+#
+# At most 60 epochs; `EarlyStopping` watches validation AUC and restores the best epoch.
 # (Patience is generous here so the curves show what happens after the best epoch.)
+
+# %%
 history = fit_early_stopping(
     model, churn.X_train, churn.y_train, churn.X_val, churn.y_val,
     monitor="val_auc", mode="max", patience=15, batch_size=64,
@@ -67,16 +86,24 @@ history = fit_early_stopping(
 best_epoch = history.history["val_auc"].index(max(history.history["val_auc"])) + 1
 print(f"epochs run: {len(history.epoch)}, best epoch on validation: {best_epoch}")
 
+# %% [markdown]
+# ## The test split
+#
+# Touched once: the MLP and a logistic-regression baseline on the same split.
+
 # %%
-# The test split, touched once: the MLP and a logistic-regression baseline on the same split.
 p_mlp = predict(model, churn.X_test)
 baseline = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
 p_lr = baseline.predict_proba(churn.X_test)[:, 1]
 auc_mlp, auc_lr = roc_auc_score(churn.y_test, p_mlp), roc_auc_score(churn.y_test, p_lr)
 print(f"test ROC AUC: MLP {auc_mlp:.3f}, logistic regression {auc_lr:.3f}")
 
+# %% [markdown]
+# ## Figures
+#
+# Learning curves, then the two ROC curves.
+
 # %%
-# Figures: learning curves, then the two ROC curves.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 epochs = range(1, len(history.epoch) + 1)
 for ax, key, label in [(axes[0], "loss", "binary cross-entropy"), (axes[1], "auc", "ROC AUC")]:
@@ -87,7 +114,7 @@ for ax, key, label in [(axes[0], "loss", "binary cross-entropy"), (axes[1], "auc
     ax.set_ylabel(label)
     ax.legend()
 fig.suptitle("Churn MLP: learning curves")
-coursekit.save_figure(fig, "churn_learning_curves", __file__)
+coursekit.save_figure(fig, "churn_learning_curves")
 
 fig, ax = plt.subplots(figsize=(4.8, 4.2))
 for name, p, auc in [("MLP", p_mlp, auc_mlp), ("logistic regression", p_lr, auc_lr)]:
@@ -98,4 +125,4 @@ ax.set_xlabel("false positive rate")
 ax.set_ylabel("true positive rate")
 ax.set_title("Churn, test split")
 ax.legend(loc="lower right")
-coursekit.save_figure(fig, "churn_roc", __file__)
+coursekit.save_figure(fig, "churn_roc")

@@ -1,27 +1,38 @@
-"""Demo 5.1 -- Ten classes with softmax: scikit-learn's handwritten digits.
-
-What it shows: a multi-class network ends in one unit per class with a softmax, so each row of
-predictions is a probability distribution, and the predicted class is its argmax; with integer
-labels the loss is sparse categorical cross-entropy. A softmax layer on the raw pixels (multinomial
-logistic regression) is the baseline that a hidden layer must beat. Figure: the confusion matrix
-of the network on the test split (which digits it mixes up).
-"""
+# %% [markdown]
+# # Demo 5.1 -- Ten classes with softmax: scikit-learn's handwritten digits
+#
+# What it shows: a multi-class network ends in one unit per class with a softmax, so each row of
+# predictions is a probability distribution, and the predicted class is its argmax; with integer
+# labels the loss is sparse categorical cross-entropy. A softmax layer on the raw pixels (multinomial
+# logistic regression) is the baseline that a hidden layer must beat.
+#
+# Figure: the confusion matrix of the network on the test split (which digits it mixes up).
+#
+# Run it as a script, `python demo_digits_softmax.py` (or `course run 5.1 digits_softmax`), or as a
+# notebook: `course notebook 5.1`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
 
-args = coursekit.script_args(__doc__)
+args = coursekit.demo("5.1")  # --seed and --figures from a shell; the defaults in a notebook
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
+
+import data
+from coursekit.training import fast_fit, predict
+
+# %% [markdown]
+# ## The data and the classifier
+#
+# The digits, split into train, validation and test, with integer labels; and a classifier with
+# the given hidden ReLU layers that ends in 10 softmax units, trained with sparse categorical
+# cross-entropy.
+
+# %%
 coursekit.set_seed(args.seed)
-
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score  # noqa: E402
-
-import data  # noqa: E402
-from coursekit.training import fast_fit, predict  # noqa: E402
-
-# %%
 digits = data.prepare_digits()
 print(f"{len(digits.y_train) + len(digits.y_val) + len(digits.y_test):,} images: "
       f"{len(digits.y_train):,} train / {len(digits.y_val)} val / {len(digits.y_test)} test, "
@@ -35,9 +46,13 @@ def softmax_classifier(hidden: list[int]) -> keras.Model:
     return model
 
 
-# %%
+# %% [markdown]
+# ## The baseline and the network
+#
 # The baseline (no hidden layer) and a network with one hidden layer of 128 ReLU units, trained the
 # same way: early stopping on the validation loss, best epoch restored.
+
+# %%
 results = {}
 for name, hidden in [("softmax regression", []), ("128 ReLU + softmax", [128])]:
     coursekit.set_seed(args.seed)
@@ -49,15 +64,24 @@ for name, hidden in [("softmax regression", []), ("128 ReLU + softmax", [128])]:
     print(f"{name}: {model.count_params():,} weights, {len(history.epoch)} epochs, "
           f"test accuracy {accuracy_score(digits.y_test, probs.argmax(axis=1)):.3f}")
 
-# %%
+# %% [markdown]
+# ## Probabilities
+#
 # Each prediction row sums to 1; the class is the argmax.
+
+# %%
 probs = results["128 ReLU + softmax"]
 print(f"first test image: probabilities {np.round(probs[0], 3)} (sum {probs[0].sum():.3f}), "
       f"predicted {probs[0].argmax()}, true {digits.y_test[0]}")
 y_pred = probs.argmax(axis=1)
 
+# %% [markdown]
+# ## The figure
+#
+# The confusion matrix of the network on the test split.
+
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 5))
 ConfusionMatrixDisplay.from_predictions(digits.y_test, y_pred, ax=ax, colorbar=False)
 ax.set_title("Digits MLP (128 ReLU): confusion matrix (test)")
-coursekit.save_figure(fig, "digits_confusion_matrix", __file__)
+coursekit.save_figure(fig, "digits_confusion_matrix")

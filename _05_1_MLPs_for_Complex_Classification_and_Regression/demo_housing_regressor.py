@@ -1,47 +1,63 @@
-"""Demo 5.1 -- An MLP regressor for Ames house prices, in dollars, beside ridge regression.
-
-What it shows: a regression network ends in one linear unit and trains with mean squared error;
-it learns the log of the price (errors in proportion to the price), and the report converts back
-to dollars. Why sizes are log-scaled before standardising (one lot is far out in the tail). What
-a network with many weights and few sales does: it fits the training sales ever better while the
-validation loss stops improving early, and it ends behind a ridge regression whose penalty was
-chosen on the validation split. (Exercise 5.1.4 asks you to do better; lesson 5.3 explains how.)
-Figures: learning curves, and predicted vs actual prices on the test split for both models.
-"""
-
-# %%
-import coursekit
-
-args = coursekit.script_args(__doc__)
-coursekit.set_seed(args.seed)
-
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
-
-import data  # noqa: E402
-from coursekit.training import fast_fit, predict  # noqa: E402
+# %% [markdown]
+# # Demo 5.1 -- An MLP regressor for Ames house prices, in dollars, beside ridge regression
+#
+# What it shows: a regression network ends in one linear unit and trains with mean squared error;
+# it learns the log of the price (errors in proportion to the price), and the report converts back
+# to dollars. Why sizes are log-scaled before standardising (one lot is far out in the tail). What
+# a network with many weights and few sales does: it fits the training sales ever better while the
+# validation loss stops improving early, and it ends behind a ridge regression whose penalty was
+# chosen on the validation split. (Exercise 5.1.4 asks you to do better; lesson 5.3 explains how.)
+#
+# Figures: learning curves, and predicted vs actual prices on the test split for both models.
+#
+# Run it as a script, `python demo_housing_regressor.py` (or `course run 5.1 housing_regressor`), or
+# as a notebook: `course notebook 5.1`.
 
 # %%
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.1")  # --seed and --figures from a shell; the defaults in a notebook
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.linear_model import Ridge
+
+import data
+from coursekit.training import fast_fit, predict
+
+# %% [markdown]
+# ## The data
+#
 # 2,925 sales (the 5 houses over 4,000 sq ft removed, as the data's author advises); the inputs are
 # imputed, sizes log-scaled, standardised and one-hot encoded -- all fit on the training split only.
+
+# %%
+coursekit.set_seed(args.seed)
 houses = data.prepare_housing()
 n_rows = len(houses.y_train) + len(houses.y_val) + len(houses.y_test)
 print(f"{n_rows:,} sales, {len(data.housing.FEATURES)} raw features; train/val/test rows: "
       f"{len(houses.y_train):,}/{len(houses.y_val):,}/{len(houses.y_test):,}; input width after preprocessing: "
       f"{houses.n_features}")
 
+# %% [markdown]
+# ## Why log-scale sizes
+#
+# Standardised as they are, the largest lot would sit far above the mean.
+
 # %%
-# Why log-scale sizes: standardised as they are, the largest lot would sit far above the mean.
 lots = houses.frames.train["Lot_Area"]
 z_raw = (lots.max() - lots.mean()) / lots.std()
 z_log = (np.log1p(lots.max()) - np.log1p(lots).mean()) / np.log1p(lots).std()
 print(f"largest lot in the training split: {lots.max():,.0f} sq ft, {z_raw:.1f} standard deviations above "
       f"the mean as it is, {z_log:.1f} after log1p")
 
-# %%
+# %% [markdown]
+# ## The network
+#
 # A 64-32 ReLU network, no penalty, a linear output that starts at the mean log price, MSE.
+
+# %%
 model = keras.Sequential(
     [
         keras.Input(shape=(houses.n_features,)),
@@ -59,16 +75,24 @@ print(f"epochs run: {len(history.epoch)}, best epoch {best + 1}: training loss {
       f"validation loss {history.history['val_loss'][best]:.4f}; last epoch: training "
       f"{history.history['loss'][-1]:.4f}, validation {history.history['val_loss'][-1]:.4f}")
 
+# %% [markdown]
+# ## The baseline
+#
+# Ridge regression, its penalty chosen on the validation split.
+
 # %%
-# Ridge regression, its penalty chosen on the validation split, as the baseline.
 alphas = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 val_mse = [np.mean((Ridge(alpha=a).fit(houses.X_train, houses.y_train).predict(houses.X_val) - houses.y_val) ** 2)
            for a in alphas]
 alpha = alphas[int(np.argmin(val_mse))]
 print(f"ridge: alpha {alpha:g} chosen on the validation split (validation MSE {min(val_mse):.4f})")
 
+# %% [markdown]
+# ## The test split
+#
+# Once: errors in dollars for the MLP and for ridge.
+
 # %%
-# Test split, once: errors in dollars for the MLP and for ridge.
 truth = data.to_dollars(houses.y_test)
 preds = {
     "MLP": data.to_dollars(predict(model, houses.X_test)),
@@ -78,6 +102,11 @@ for name, pred in preds.items():
     rmse = np.sqrt(np.mean((pred - truth) ** 2))
     mae = np.mean(np.abs(pred - truth))
     print(f"{name:>5}: test RMSE ${rmse:,.0f}, MAE ${mae:,.0f} (median test price ${np.median(truth):,.0f})")
+
+# %% [markdown]
+# ## Figures
+#
+# The learning curves, and predicted vs actual prices on the test split for both models.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
@@ -100,4 +129,4 @@ for ax, (name, pred) in zip(axes[1:], preds.items()):
     ax.set_xlabel("actual price ($1000)")
     ax.set_ylabel("predicted price ($1000)")
     ax.legend(loc="upper left")
-coursekit.save_figure(fig, "housing_predicted_vs_actual", __file__)
+coursekit.save_figure(fig, "housing_predicted_vs_actual")
