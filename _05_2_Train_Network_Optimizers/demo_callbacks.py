@@ -1,21 +1,23 @@
-"""Callbacks: checkpoints, logs, a learning-rate schedule, and resuming an interrupted run.
-
-Churn training runs with the callbacks a real job uses, all writing into a temporary folder:
-ModelCheckpoint (keep the best model by validation loss), CSVLogger (one line per epoch),
-ReduceLROnPlateau (halve the rate when the validation loss stalls), TensorBoard (event files for
-``tensorboard --logdir``), EarlyStopping, and BackupAndRestore. One run is interrupted on
-purpose after epoch 5, as a crash or a pre-empted cloud machine would; a restart with a new
-model, new callbacks and the same BackupAndRestore folder resumes at epoch 6 instead of starting
-over. An uninterrupted run with the same seed is the reference: it shows what BackupAndRestore
-brings back (weights, optimizer state, epoch counter) and what it does not (the other callbacks'
-memory of the best epoch and of their patience counters).
-
-Run:  python demo_callbacks.py   (or: course run 5.2 callbacks)
-"""
+# %% [markdown]
+# # Callbacks: checkpoints, logs, a learning-rate schedule, and resuming an interrupted run
+#
+# Churn training runs with the callbacks a real job uses, all writing into a temporary folder:
+# ModelCheckpoint (keep the best model by validation loss), CSVLogger (one line per epoch),
+# ReduceLROnPlateau (halve the rate when the validation loss stalls), TensorBoard (event files for
+# `tensorboard --logdir`), EarlyStopping, and BackupAndRestore. One run is interrupted on
+# purpose after epoch 5, as a crash or a pre-empted cloud machine would; a restart with a new
+# model, new callbacks and the same BackupAndRestore folder resumes at epoch 6 instead of starting
+# over. An uninterrupted run with the same seed is the reference: it shows what BackupAndRestore
+# brings back (weights, optimizer state, epoch counter) and what it does not (the other callbacks'
+# memory of the best epoch and of their patience counters).
+#
+# Run it as a script, `python demo_callbacks.py` (or `course run 5.2 callbacks`), or as a
+# notebook: `course notebook 5.2`.
 
 # %%
-# Set-up: everything the callbacks write goes into a temporary folder, never into the repository.
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.2")  # --seed and --figures from a shell; the defaults in a notebook
 
 import math
 import shutil
@@ -29,7 +31,12 @@ import pandas as pd
 
 import data
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# Everything the callbacks write goes into a temporary folder, never into the repository.
+
+# %%
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 work = Path(tempfile.mkdtemp(prefix="lesson52_callbacks_"))
@@ -102,33 +109,47 @@ def val_loss(path: Path) -> float:
     return keras.models.load_model(path).evaluate(churn.X_val, churn.y_val, batch_size=2048, verbose=0)
 
 
+# %% [markdown]
+# ## The reference
+#
+# The same job without an interruption.
+
 # %%
-# The reference: the same job without an interruption.
 coursekit.set_seed(args.seed)
 _, ref_history, ref = run(work / "uninterrupted")
 print(f"uninterrupted: ran epochs 1-{ref_history.epoch[-1] + 1}; EarlyStopping's best val loss "
       f"{ref['stop'].best:.4f} at epoch {ref['stop'].best_epoch + 1}")
 
+# %% [markdown]
+# ## The first attempt
+#
+# Same seed, so its first 5 epochs are the reference's; it dies after epoch 5.
+
 # %%
-# The first attempt (same seed, so its first 5 epochs are the reference's) dies after epoch 5.
 coursekit.set_seed(args.seed)
 try:
     run(work / "interrupted", [Crash(CRASH_AFTER)])
 except Interrupted as stop:
     print(f"first attempt: {stop}")
 
+# %% [markdown]
+# ## The restart
+#
+# A new model (new random weights) and new callbacks. BackupAndRestore loads the weights, the
+# optimizer state (step counter, Adam's moments, the learning rate) and the epoch counter saved
+# after epoch 5; the other callbacks start from scratch.
+
 # %%
-# The restart: a new model (new random weights) and new callbacks. BackupAndRestore loads the
-# weights, the optimizer state (step counter, Adam's moments, the learning rate) and the epoch
-# counter saved after epoch 5; the other callbacks start from scratch.
 coursekit.set_seed(args.seed + 100)
 model, history, cbs = run(work / "interrupted")
 print(f"restart: resumed at epoch {history.epoch[0] + 1} with the optimizer's step counter at "
       f"{cbs['start'].iterations} ({CRASH_AFTER} epochs x {STEPS_PER_EPOCH} batches) and learning rate "
       f"{cbs['start'].learning_rate:.5f}; ran to epoch {history.epoch[-1] + 1}")
 
+# %% [markdown]
+# ## What the callbacks left behind, and what they forgot
+
 # %%
-# What the callbacks left behind, and what they forgot.
 ref_log = pd.read_csv(work / "uninterrupted" / "log.csv")
 log = pd.read_csv(work / "interrupted" / "log.csv")
 lowest = int(log.val_loss.idxmin())
@@ -145,8 +166,12 @@ print(f"ReduceLROnPlateau, learning rate per epoch: uninterrupted {list(np.round
 print(f"TensorBoard: {len(list((work / 'interrupted' / 'tensorboard').rglob('*tfevents*')))} event files "
       f"(view with: tensorboard --logdir <folder>/tensorboard)")
 
+# %% [markdown]
+# ## The figure
+#
+# The CSV logs of the uninterrupted run and of the interrupted and resumed one.
+
 # %%
-# The figure: the CSV logs of the uninterrupted run and of the interrupted and resumed one.
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 ax1.plot(ref_log.epoch + 1, ref_log.val_loss, marker="o", ms=3, color="gray", label="uninterrupted: validation loss")
 ax1.plot(log.epoch + 1, log.loss, marker="o", ms=3, label="interrupted and resumed: training loss")
@@ -166,5 +191,5 @@ for ax in (ax1, ax2):
     ax.grid(alpha=0.3, which="both")
 fig.suptitle(f"CSVLogger logs: an uninterrupted run, and one interrupted after epoch {CRASH_AFTER} and resumed", fontsize=10)
 fig.tight_layout()
-coursekit.save_figure(fig, "callbacks_resume", __file__)
+coursekit.save_figure(fig, "callbacks_resume")
 shutil.rmtree(work, ignore_errors=True)  # the checkpoints and logs were only for this demo

@@ -1,26 +1,28 @@
-"""Vanishing and exploding gradients: per-layer gradient norms, and gradient clipping.
-
-Part 1 measures the norm of the loss gradient with respect to every Dense kernel of five
-10-hidden-layer churn networks, before training and after each of 4 epochs of plain SGD:
-sigmoid units with Glorot initialization (the Keras default), tanh units with Glorot, ReLU
-units with He initialization, and sigmoid units with batch normalization placed before the
-activation (as in the original paper) or after it. With sigmoid and Glorot the gradient shrinks
-by orders of magnitude on its way back to the first layer; the other four keep it within about
-one order of magnitude.
-
-Part 2 trains an 8-layer ReLU network on Ames log prices (standardised) with plain SGD at a
-learning rate too large for it: without clipping the loss becomes NaN in the first epoch; with
-``global_clipnorm=1.0`` or ``clipnorm=1.0``, the same rate, weights and batches train to a
-validation error far below that of predicting the mean price. Two reference runs say what
-clipping does not do: a ten times smaller rate without clipping does about as well, and clipping
-alone does not make the network train on the raw, unscaled log prices.
-
-Run:  python demo_gradients.py   (or: course run 5.2 gradients)
-"""
+# %% [markdown]
+# # Vanishing and exploding gradients: per-layer gradient norms, and gradient clipping
+#
+# Part 1 measures the norm of the loss gradient with respect to every Dense kernel of five
+# 10-hidden-layer churn networks, before training and after each of 4 epochs of plain SGD:
+# sigmoid units with Glorot initialization (the Keras default), tanh units with Glorot, ReLU
+# units with He initialization, and sigmoid units with batch normalization placed before the
+# activation (as in the original paper) or after it. With sigmoid and Glorot the gradient shrinks
+# by orders of magnitude on its way back to the first layer; the other four keep it within about
+# one order of magnitude.
+#
+# Part 2 trains an 8-layer ReLU network on Ames log prices (standardised) with plain SGD at a
+# learning rate too large for it: without clipping the loss becomes NaN in the first epoch; with
+# `global_clipnorm=1.0` or `clipnorm=1.0`, the same rate, weights and batches train to a
+# validation error far below that of predicting the mean price. Two reference runs say what
+# clipping does not do: a ten times smaller rate without clipping does about as well, and clipping
+# alone does not make the network train on the raw, unscaled log prices.
+#
+# Run it as a script, `python demo_gradients.py` (or `course run 5.2 gradients`), or as a
+# notebook: `course notebook 5.2`.
 
 # %%
-# Set-up.
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.2")  # --seed and --figures from a shell; the defaults in a notebook
 
 import keras
 import matplotlib.pyplot as plt
@@ -30,7 +32,13 @@ import tensorflow as tf
 import data
 from coursekit.training import pipelines
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# The churn data, and two helpers: the gradient norm of every Dense kernel, and a deep
+# network in one of five designs.
+
+# %%
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 
@@ -66,13 +74,17 @@ def deep_net(kind: str, depth: int = 10, width: int = 32) -> keras.Model:
     return keras.Sequential(layers)
 
 
-# %%
-# Part 1: the same depth, five designs, plain SGD (lr 0.01, batch 64), 4 epochs. The gradient
+# %% [markdown]
+# ## Part 1: vanishing gradients
+#
+# The same depth, five designs, plain SGD (lr 0.01, batch 64), 4 epochs. The gradient
 # norms are measured on a fixed probe batch of 512 training rows before training and after
-# every epoch (one epoch per call to fit). BatchNormalization's moving averages use momentum
+# every epoch (one epoch per call to `fit`). BatchNormalization's moving averages use momentum
 # 0.9 instead of the default 0.99: in a run of 4 x 67 steps, averages that slow still lag the
 # batch statistics, and the validation loss (computed with the averages) would not show what
 # the network has learned.
+
+# %%
 X_probe, y_probe = churn.X_train[:512], churn.y_train[:512].reshape(-1, 1)
 bce = keras.losses.BinaryCrossentropy()
 EPOCHS = 4
@@ -97,10 +109,14 @@ for kind in labels:
           f"{norms[0, 0] / norms[0, -1]:.1e}, after {EPOCHS} epochs {norms[-1, 0] / norms[-1, -1]:.1e}; "
           f"val loss {val_loss:.3f}")
 
+# %% [markdown]
+# ## Part 2: exploding gradients and clipping on Ames log prices
+#
+# The targets are standardised with the training split's mean and standard deviation; every error
+# below is converted back to the MSE of the log price, so it compares with predicting the training
+# mean for every house.
+
 # %%
-# Part 2: exploding gradients and clipping on Ames log prices. The targets are standardised
-# with the training split's mean and standard deviation; every error below is converted back to
-# the MSE of the log price, so it compares with predicting the training mean for every house.
 housing = data.prepare_housing()
 mu, sd = float(housing.y_train.mean()), float(housing.y_train.std())
 z_train, z_val = (housing.y_train - mu) / sd, (housing.y_val - mu) / sd
@@ -175,8 +191,13 @@ for name, (lr, clip, standardised) in settings.items():
         print(f"{name:<44} training loss in epoch 1: {first:.3g} -- stopped by TerminateOnNaN "
               f"after {len(val_mse)} epoch(s); gradient norm before training {probe.norms[0]:.3g}")
 
+# %% [markdown]
+# ## Figures
+#
+# Figure 1: gradient norm per layer (log scale), before training and after each epoch. Figure 2:
+# validation MSE of the log price per epoch; a run stopped at NaN is marked at the top.
+
 # %%
-# Figure 1: gradient norm per layer (log scale), before training and after each epoch.
 fig, axes = plt.subplots(1, len(recorded), figsize=(16, 3.6), sharey=True)
 for ax, (kind, norms) in zip(axes, recorded.items()):
     layers = np.arange(1, norms.shape[1] + 1)
@@ -189,7 +210,7 @@ for ax, (kind, norms) in zip(axes, recorded.items()):
 axes[0].set_ylabel("||d loss / d kernel||")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
-coursekit.save_figure(fig, "vanishing_gradients", __file__)
+coursekit.save_figure(fig, "vanishing_gradients")
 
 # Figure 2: validation MSE of the log price per epoch; a run stopped at NaN is marked at the top.
 fig, ax = plt.subplots(figsize=(10, 4.2))
@@ -207,4 +228,4 @@ ax.set_title("Deep ReLU net on Ames, plain SGD: clipping rescues lr 0.1", fontsi
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
 ax.xaxis.get_major_locator().set_params(integer=True)
 ax.grid(alpha=0.3, which="both")
-coursekit.save_figure(fig, "gradient_clipping", __file__)
+coursekit.save_figure(fig, "gradient_clipping")

@@ -1,18 +1,20 @@
-"""The learning rate: a sweep on a log scale, and learning-rate schedules.
-
-First, Adam on churn with learning rates from 1e-5 to 1 for the same few epochs: too low and
-the loss hardly moves, too high and it is no better than predicting the churn rate; on this
-grid, one rate per power of ten, three neighbouring rates are good. Then three ways to change
-the rate during training: a constant rate, ReduceLROnPlateau (halve it when the validation
-loss stalls) and a warm-up followed by cosine decay (``keras.optimizers.schedules.CosineDecay``
-with ``warmup_target``).
-
-Run:  python demo_learning_rate.py   (or: course run 5.2 learning_rate)
-"""
+# %% [markdown]
+# # The learning rate: a sweep on a log scale, and learning-rate schedules
+#
+# First, Adam on churn with learning rates from 1e-5 to 1 for the same few epochs: too low and
+# the loss hardly moves, too high and it is no better than predicting the churn rate; on this
+# grid, one rate per power of ten, three neighbouring rates are good. Then three ways to change
+# the rate during training: a constant rate, ReduceLROnPlateau (halve it when the validation
+# loss stalls) and a warm-up followed by cosine decay (`keras.optimizers.schedules.CosineDecay`
+# with `warmup_target`).
+#
+# Run it as a script, `python demo_learning_rate.py` (or `course run 5.2 learning_rate`), or as a
+# notebook: `course notebook 5.2`.
 
 # %%
-# Set-up.
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.2")  # --seed and --figures from a shell; the defaults in a notebook
 
 import math
 
@@ -22,7 +24,13 @@ import numpy as np
 
 import data
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# The churn data, and the network, built from the same seed (the same initial weights) for
+# every run.
+
+# %%
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 BATCH = 256
@@ -43,9 +51,13 @@ def build(optimizer) -> keras.Model:
     return model
 
 
+# %% [markdown]
+# ## The sweep
+#
+# One model per learning rate, same initial weights, 5 epochs each, then the validation loss
+# (non-finite losses -- divergence -- are drawn at the top of the plot).
+
 # %%
-# The sweep: one model per learning rate, same initial weights, 5 epochs each, then the
-# validation loss (non-finite losses -- divergence -- are drawn at the top of the plot).
 SWEEP_EPOCHS = 5
 rates = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 sweep = []
@@ -62,10 +74,12 @@ y_val = np.asarray(churn.y_val, dtype=float)
 baseline = -float(np.mean(y_val * np.log(churn_rate) + (1 - y_val) * np.log(1 - churn_rate)))
 print(f"predict the training churn rate ({churn_rate:.1%}) for everyone: val loss {baseline:.3f}")
 
+# %% [markdown]
+# ## Schedules
+#
+# A callback records the rate the optimizer used in each epoch.
+
 # %%
-# Schedules. A callback records the rate the optimizer used in each epoch.
-
-
 class RateLog(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.rates = []
@@ -99,8 +113,12 @@ for name, (optimizer, callbacks) in plans.items():
     v = history.history["val_loss"]
     print(f"{name:<32} best val loss {min(v):.3f} (epoch {int(np.argmin(v)) + 1}), last {v[-1]:.3f}")
 
+# %% [markdown]
+# ## Figures
+#
+# The sweep, and the schedules (rate per epoch above, validation loss below).
+
 # %%
-# Figures: the sweep, and the schedules (rate per epoch above, validation loss below).
 fig, ax = plt.subplots(figsize=(6, 4))
 shown = [v if np.isfinite(v) and v < 1.5 else 1.5 for v in sweep]
 ax.semilogx(rates, shown, "o-")
@@ -110,7 +128,7 @@ ax.set_ylabel(f"validation loss after {SWEEP_EPOCHS} epochs")
 ax.set_title("Learning-rate sweep on churn (values above 1.5 clipped)", fontsize=10)
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3, which="both")
-coursekit.save_figure(fig, "learning_rate_sweep", __file__)
+coursekit.save_figure(fig, "learning_rate_sweep")
 
 fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
 epochs = np.arange(1, EPOCHS + 1)
@@ -124,4 +142,4 @@ top.legend(fontsize=8)
 for a in (top, bottom):
     a.grid(alpha=0.3, which="both")
 top.set_title("Learning-rate schedules with Adam on churn", fontsize=10)
-coursekit.save_figure(fig, "lr_schedules", __file__)
+coursekit.save_figure(fig, "lr_schedules")

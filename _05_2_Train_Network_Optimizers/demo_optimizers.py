@@ -1,18 +1,20 @@
-"""Optimizers on churn: SGD, SGD with momentum, RMSprop and Adam over three seeds.
-
-Trains the same network with each optimizer, from the same initial weights for a given seed,
-for the same number of epochs, and plots the validation loss per epoch: the mean over three
-seeds and the band from the best to the worst seed. Plain SGD crawls; momentum gathers
-speed along consistent directions; RMSprop and Adam scale each weight's step by the recent size
-of its gradient. (Nesterov momentum, ``SGD(momentum=0.9, nesterov=True)``, and AdamW are drop-in
-variants of the last two; the demo leaves them out to stay within its time budget.)
-
-Run:  python demo_optimizers.py   (or: course run 5.2 optimizers)
-"""
+# %% [markdown]
+# # Optimizers on churn: SGD, SGD with momentum, RMSprop and Adam over three seeds
+#
+# Trains the same network with each optimizer, from the same initial weights for a given seed,
+# for the same number of epochs, and plots the validation loss per epoch: the mean over three
+# seeds and the band from the best to the worst seed. Plain SGD crawls; momentum gathers
+# speed along consistent directions; RMSprop and Adam scale each weight's step by the recent size
+# of its gradient. (Nesterov momentum, `SGD(momentum=0.9, nesterov=True)`, and AdamW are drop-in
+# variants of the last two; the demo leaves them out to stay within its time budget.)
+#
+# Run it as a script, `python demo_optimizers.py` (or `course run 5.2 optimizers`), or as a
+# notebook: `course notebook 5.2`.
 
 # %%
-# Set-up.
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.2")  # --seed and --figures from a shell; the defaults in a notebook
 
 import keras
 import matplotlib.pyplot as plt
@@ -20,7 +22,12 @@ import numpy as np
 
 import data
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Set-up
+#
+# The churn data, the three seeds and the four optimizers.
+
+# %%
 coursekit.set_seed(args.seed)
 churn = data.prepare_churn()
 EPOCHS = 6
@@ -32,8 +39,12 @@ OPTIMIZERS = {
     "Adam (lr 0.001)": lambda: keras.optimizers.Adam(learning_rate=0.001),
 }
 
+# %% [markdown]
+# ## Each optimizer, each seed
+#
+# A fresh model and a fresh optimizer (optimizers keep state).
+
 # %%
-# Each optimizer, each seed: a fresh model and a fresh optimizer (optimizers keep state).
 curves = {}
 for name, make in OPTIMIZERS.items():
     runs = []
@@ -62,8 +73,12 @@ y_val = np.asarray(churn.y_val, dtype=float)
 baseline = -float(np.mean(y_val * np.log(churn_rate) + (1 - y_val) * np.log(1 - churn_rate)))
 print(f"predict the training churn rate ({churn_rate:.1%}) for everyone: val loss {baseline:.3f}")
 
+# %% [markdown]
+# ## The figure
+#
+# Mean validation loss per epoch with the min-max band over the seeds.
+
 # %%
-# The figure: mean validation loss per epoch with the min-max band over the seeds.
 fig, ax = plt.subplots(figsize=(7, 4.2))
 epochs = np.arange(1, EPOCHS + 1)
 for name, runs in curves.items():
@@ -75,4 +90,4 @@ ax.set_ylabel("validation loss (binary cross-entropy)")
 ax.set_title(f"Optimizers on churn: mean and min-max over seeds {SEEDS}", fontsize=10)
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "optimizer_comparison", __file__)
+coursekit.save_figure(fig, "optimizer_comparison")
