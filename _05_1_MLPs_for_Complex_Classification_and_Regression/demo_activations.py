@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Demo 5.1 -- Activation functions and their gradients
+# # Activation functions and their gradients
 #
 # What it shows: ReLU, sigmoid and tanh, and the newer LeakyReLU, ELU, SELU, GELU and swish,
 # computed with Keras's own activation functions, beside their derivatives (by automatic

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Demo 5.1 -- An MLP churn classifier on the real IBM Telco table, beside logistic regression
+# # An MLP churn classifier on the real IBM Telco table, beside logistic regression
 #
 # What it shows: the input width follows the preprocessing (40 columns after scaling and one-hot
 # encoding, fit on the training split only); a binary task ends in one sigmoid unit trained with

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Demo 5.1 -- Ten classes with softmax: scikit-learn's handwritten digits
+# # Ten classes with softmax: scikit-learn's handwritten digits
 #
 # What it shows: a multi-class network ends in one unit per class with a softmax, so each row of
 # predictions is a probability distribution, and the predicted class is its argmax; with integer

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Demo 5.1 -- An MLP regressor for Ames house prices, in dollars, beside ridge regression
+# # An MLP regressor for Ames house prices, in dollars, beside ridge regression
 #
 # What it shows: a regression network ends in one linear unit and trains with mean squared error;
 # it learns the log of the price (errors in proportion to the price), and the report converts back
