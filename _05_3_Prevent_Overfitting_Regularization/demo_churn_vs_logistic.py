@@ -1,16 +1,22 @@
-"""The full churn table: a regularised network against logistic regression, over five seeds.
-
-On the whole churn training split (4,225 customers) overfitting is mild, and the question is a
-different one: does a regularised network (Dense 64 and 32, ReLU, dropout 0.3 after each hidden
-layer, early stopping on the validation loss with patience 5) rank customers better
-than a logistic regression fitted to the same rows? The network is trained with five seeds (the
-split is fixed; the seed changes initialisation and shuffling); the logistic regression has no
-seed. A gradient-boosted tree ensemble, which can model interactions between inputs, is shown
-beside them: if it does no better than the linear model, the signal in this table is mostly linear.
-"""
+# %% [markdown]
+# # The full churn table: a regularised network against logistic regression, over five seeds
+#
+# On the whole churn training split (4,225 customers) overfitting is mild, and the question is a
+# different one: does a regularised network (Dense 64 and 32, ReLU, dropout 0.3 after each hidden
+# layer, early stopping on the validation loss with patience 5) rank customers better
+# than a logistic regression fitted to the same rows? The network is trained with five seeds (the
+# split is fixed; the seed changes initialisation and shuffling); the logistic regression has no
+# seed. A gradient-boosted tree ensemble, which can model interactions between inputs, is shown
+# beside them: if it does no better than the linear model, the signal in this table is mostly linear.
+#
+# Run it as a script, `python demo_churn_vs_logistic.py` (or `course run 5.3 churn_vs_logistic`), or as a
+# notebook: `course notebook 5.3`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.3")  # --seed and --figures from a shell; the defaults in a notebook
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,7 +27,13 @@ from sklearn.metrics import roc_auc_score
 import data
 from coursekit.training import fast_compile, fast_fit, predict
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## The data and two baselines
+#
+# The churn splits, a logistic regression fitted to the training rows and a gradient-boosted tree
+# ensemble fitted to the same rows, both scored on the test split.
+
+# %%
 churn = data.prepare_churn()
 print(f"training customers: {len(churn.X_train):,}; validation {len(churn.X_val):,}; test {len(churn.X_test):,}")
 
@@ -29,6 +41,12 @@ logistic = LogisticRegression(max_iter=2000).fit(churn.X_train, churn.y_train)
 auc_logistic = roc_auc_score(churn.y_test, logistic.predict_proba(churn.X_test)[:, 1])
 trees = HistGradientBoostingClassifier(random_state=0).fit(churn.X_train, churn.y_train)
 auc_trees = roc_auc_score(churn.y_test, trees.predict_proba(churn.X_test)[:, 1])
+
+# %% [markdown]
+# ## The regularised network, over five seeds
+#
+# The split stays fixed; each seed changes the initialisation and the shuffling. The table sets
+# each seed's test ROC AUC beside the logistic regression's.
 
 
 # %%
@@ -60,6 +78,11 @@ print(f"network - logistic regression over {len(seeds)} seeds: mean {diff.mean()
       f"from {diff.min():+.4f} to {diff.max():+.4f}")
 print(f"logistic regression - network: mean {-diff.mean():+.4f}, from {-diff.max():+.4f} to {-diff.min():+.4f}")
 
+# %% [markdown]
+# ## The figure
+#
+# One dot per seed for the network, a line for the logistic regression and one for the trees.
+
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ax.plot(aucs, np.zeros(len(aucs)), "o", color="tab:blue", label="regularised network, one dot per seed")
@@ -70,4 +93,4 @@ ax.set_xlabel("test ROC AUC (1,409 customers)")
 ax.set_title("churn, full training split")
 ax.legend(loc="upper left", fontsize=8)
 ax.grid(alpha=0.3, axis="x")
-coursekit.save_figure(fig, "churn_vs_logistic", __file__)
+coursekit.save_figure(fig, "churn_vs_logistic")

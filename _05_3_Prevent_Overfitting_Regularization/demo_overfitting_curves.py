@@ -1,15 +1,21 @@
-"""Seeing overfitting: an over-sized network on 400 churn customers.
-
-Three hidden layers of 256 ReLU units (142,337 weights) learn from 400 customers of the churn
-training split, without any regularisation, for 40 epochs, three times (three seeds). The
-training loss falls towards zero while the validation loss (on all 1,409 validation customers)
-reaches its lowest value after a few epochs and then climbs: the network memorises its 400 rows.
-The curves also show what early stopping would have kept: the epoch with the lowest validation
-loss, found by watching the validation curve.
-"""
+# %% [markdown]
+# # Seeing overfitting: an over-sized network on 400 churn customers
+#
+# Three hidden layers of 256 ReLU units (142,337 weights) learn from 400 customers of the churn
+# training split, without any regularisation, for 40 epochs, three times (three seeds). The
+# training loss falls towards zero while the validation loss (on all 1,409 validation customers)
+# reaches its lowest value after a few epochs and then climbs: the network memorises its 400 rows.
+# The curves also show what early stopping would have kept: the epoch with the lowest validation
+# loss, found by watching the validation curve.
+#
+# Run it as a script, `python demo_overfitting_curves.py` (or `course run 5.3 overfitting_curves`), or as a
+# notebook: `course notebook 5.3`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.3")  # --seed and --figures from a shell; the defaults in a notebook
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,7 +23,13 @@ import numpy as np
 import data
 from coursekit.training import fast_compile, fast_fit
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## The data and the network
+#
+# One fixed sample of 400 customers from the churn training split, and every validation customer;
+# three hidden layers of 256 ReLU units, without any regularisation.
+
+# %%
 churn = data.prepare_churn()
 rows = np.random.default_rng(3).choice(len(churn.X_train), 400, replace=False)  # one fixed sample of customers
 X, y = churn.X_train[rows], churn.y_train[rows]
@@ -35,8 +47,10 @@ def oversized() -> keras.Sequential:
 print(f"weights of the network: {oversized().count_params():,}")
 
 # %% [markdown]
-# Without a penalty, Keras's ``loss`` is the plain binary cross-entropy; the training value is the
-# mean over the epoch's batches (as ``fit`` reports it), the validation value is measured after
+# ## Training, three seeds
+#
+# Without a penalty, Keras's `loss` is the plain binary cross-entropy; the training value is the
+# mean over the epoch's batches (as `fit` reports it), the validation value is measured after
 # the epoch.
 
 # %%
@@ -57,6 +71,12 @@ for seed in seeds:
     stop = next((e for e in range(len(val)) if e - int(np.argmin(val[: e + 1])) >= PATIENCE), len(val) - 1)
     print(f"{seed:>4} {best + 1:>10} {val[best]:>13.3f} {val[-1]:>18.3f} {train[-1]:>20.3f} {'epoch ' + str(stop + 1):>19}")
 
+# %% [markdown]
+# ## The figure
+#
+# Training and validation loss of each seed against the epoch, and the epoch with the lowest
+# validation loss.
+
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4.4))
 for seed, (train, val) in curves.items():
@@ -70,4 +90,4 @@ ax.set_ylabel("binary cross-entropy")
 ax.set_title("3 x 256 ReLU units, 400 training customers, 3 seeds")
 ax.grid(alpha=0.3)
 ax.legend()
-coursekit.save_figure(fig, "overfitting_curves", __file__)
+coursekit.save_figure(fig, "overfitting_curves")

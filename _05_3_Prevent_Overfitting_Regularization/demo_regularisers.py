@@ -1,23 +1,29 @@
-"""Regularisers side by side on the Ames housing table: L2, decoupled weight decay (AdamW), L1, dropout.
-
-The housing table has 261 inputs (most of them one-hot levels) and 1,755 training sales, so an
-unregularised network fits the training sales far better than new ones. The same network (Dense
-128 and 64, ReLU, a linear output) is trained for a fixed 30 epochs of batches of 128 in each of
-these ways:
-
-- an L2 penalty in the loss (``kernel_regularizer=keras.regularizers.L2(...)``), trained with Adam;
-- decoupled weight decay (``keras.optimizers.AdamW``): every step shrinks the weights directly,
-  beside the gradient step, and nothing is added to the loss;
-- an L1 penalty in the loss, which drives weights to (almost) zero instead of shrinking them;
-- dropout after each hidden layer.
-
-Before that, two checks: with plain SGD an L2 penalty of strength ``l2`` and a decoupled decay of
-``2 * l2`` are the same update, with Adam they are not; and what a Dropout layer does to its
-inputs in training and at inference.
-"""
+# %% [markdown]
+# # Regularisers side by side on the Ames housing table: L2, decoupled weight decay (AdamW), L1, dropout
+#
+# The housing table has 261 inputs (most of them one-hot levels) and 1,755 training sales, so an
+# unregularised network fits the training sales far better than new ones. The same network (Dense
+# 128 and 64, ReLU, a linear output) is trained for a fixed 30 epochs of batches of 128 in each of
+# these ways:
+#
+# - an L2 penalty in the loss (`kernel_regularizer=keras.regularizers.L2(...)`), trained with Adam;
+# - decoupled weight decay (`keras.optimizers.AdamW`): every step shrinks the weights directly,
+#   beside the gradient step, and nothing is added to the loss;
+# - an L1 penalty in the loss, which drives weights to (almost) zero instead of shrinking them;
+# - dropout after each hidden layer.
+#
+# Before that, two checks: with plain SGD an L2 penalty of strength `l2` and a decoupled decay of
+# `2 * l2` are the same update, with Adam they are not; and what a Dropout layer does to its
+# inputs in training and at inference.
+#
+# Run it as a script, `python demo_regularisers.py` (or `course run 5.3 regularisers`), or as a
+# notebook: `course notebook 5.3`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.3")  # --seed and --figures from a shell; the defaults in a notebook
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,7 +31,14 @@ import numpy as np
 import data
 from coursekit.training import fast_compile, fast_fit, predict
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## The data and the network
+#
+# The Ames table as the `data` package prepares it, and one network for every variant below: Dense
+# ReLU layers, a linear output whose bias starts at the mean log price, an optional penalty on every
+# kernel and optional dropout after every hidden layer.
+
+# %%
 coursekit.set_seed(args.seed)
 houses = data.prepare_housing()
 n = houses.n_features
@@ -46,9 +59,11 @@ def network(penalty=None, width=(128, 64), rate=0.0) -> keras.Sequential:
 
 
 # %% [markdown]
-# The same start, the same 50 batches, two updates: the penalty's gradient ``2 * l2 * w`` goes
-# through the optimizer's step; the decay ``learning_rate * weight_decay * w`` is subtracted from
-# the weights beside it (Keras's ``weight_decay`` argument; the biases are left out, as the
+# ## An L2 penalty vs decoupled weight decay, with SGD and with Adam
+#
+# The same start, the same 50 batches, two updates: the penalty's gradient `2 * l2 * w` goes
+# through the optimizer's step; the decay `learning_rate * weight_decay * w` is subtracted from
+# the weights beside it (Keras's `weight_decay` argument; the biases are left out, as the
 # penalty leaves them).
 
 # %%
@@ -75,6 +90,8 @@ for name, make in [("SGD", lambda **kw: keras.optimizers.SGD(0.01, **kw)), ("Ada
           f"{max(float(np.max(np.abs(x - y))) for x, y in zip(a, b)):.1e}")
 
 # %% [markdown]
+# ## What a Dropout layer does
+#
 # A Dropout layer on 10,000 ones: in training mode about half are zeroed and the rest doubled
 # (so the mean stays near 1); at inference the layer is the identity.
 
@@ -86,6 +103,8 @@ print(f"\nDropout(0.5), training mode: {np.mean(dropped == 0):.3f} of 10,000 one
       f"mean {dropped.mean():.3f}; at inference unchanged: {np.array_equal(np.asarray(layer(ones, training=False)), ones)}")
 
 # %% [markdown]
+# ## The regularisers compared
+#
 # Now the comparison, 30 epochs each from the same start. The errors are measured from the
 # predictions (RMSE of the log price, dropout off), so no penalty term is in them.
 
@@ -127,6 +146,8 @@ for name, (penalty, decay, rate) in variants.items():
     print(f"{name:<15} {results[name][0]:>10.3f} {results[name][1]:>9.3f} {results[name][2]:>24.2f} {used:>12}")
 
 # %% [markdown]
+# ## The figure
+#
 # Left: training and validation RMSE of each variant (one seed: differences of a few thousandths
 # between variants are within what another seed changes). Right: the first layer's 261 x 128
 # weights, on a log count scale.
@@ -150,4 +171,4 @@ axes[1].set_xlabel("first-layer weight")
 axes[1].set_ylabel("count (log scale)")
 axes[1].set_title("where the first layer's weights end up")
 axes[1].legend(fontsize=8)
-coursekit.save_figure(fig, "regularisers", __file__)
+coursekit.save_figure(fig, "regularisers")

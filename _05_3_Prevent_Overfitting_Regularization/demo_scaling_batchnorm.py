@@ -1,21 +1,27 @@
-"""Why inputs are scaled, and what BatchNormalization does in training and at inference.
-
-The Ames price network (Dense 64 and 32, ReLU, a linear output; Adam, 30 epochs of batches of
-128) trained three ways: on the inputs as the ``data`` package prepares them (sizes
-log-transformed, every numeric column standardised on the training split), on the raw numbers
-(lot areas in square feet up to six digits, years near 2000, next to 0/1 columns), and on the raw
-numbers with a ``BatchNormalization`` layer in front, which standardises each input with the
-statistics of each mini-batch and learns the scale itself.
-
-BatchNormalization computes two different things. In training it normalises with the current
-batch's mean and variance and updates its moving averages of them (``momentum`` 0.99: each
-update moves them 1% of the way); at inference it normalises with those moving averages. Until
-the moving averages have caught up, the two modes disagree: the demo measures the network's
-validation error in both modes after every epoch.
-"""
+# %% [markdown]
+# # Why inputs are scaled, and what BatchNormalization does in training and at inference
+#
+# The Ames price network (Dense 64 and 32, ReLU, a linear output; Adam, 30 epochs of batches of
+# 128) trained three ways: on the inputs as the `data` package prepares them (sizes
+# log-transformed, every numeric column standardised on the training split), on the raw numbers
+# (lot areas in square feet up to six digits, years near 2000, next to 0/1 columns), and on the raw
+# numbers with a `BatchNormalization` layer in front, which standardises each input with the
+# statistics of each mini-batch and learns the scale itself.
+#
+# BatchNormalization computes two different things. In training it normalises with the current
+# batch's mean and variance and updates its moving averages of them (`momentum` 0.99: each
+# update moves them 1% of the way); at inference it normalises with those moving averages. Until
+# the moving averages have caught up, the two modes disagree: the demo measures the network's
+# validation error in both modes after every epoch.
+#
+# Run it as a script, `python demo_scaling_batchnorm.py` (or `course run 5.3 scaling_batchnorm`), or as a
+# notebook: `course notebook 5.3`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.3")  # --seed and --figures from a shell; the defaults in a notebook
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,7 +29,13 @@ import numpy as np
 import data
 from coursekit.training import fast_compile, fast_fit
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Prepared and raw inputs
+#
+# The inputs as the `data` package prepares them, and the same inputs with the preprocessing of
+# the numeric columns undone: square feet, years, counts again.
+
+# %%
 houses = data.prepare_housing()
 size, num = (houses.preprocessor.named_transformers_[k] for k in ("size", "num"))
 n_size, n_num = len(size.feature_names_in_), len(num.feature_names_in_)
@@ -41,6 +53,13 @@ raw = {part: unscale(getattr(houses, f"X_{part}")) for part in ("train", "val")}
 living = houses.feature_names.index("Gr_Liv_Area")
 print(f"largest input, training split: prepared {np.abs(houses.X_train).max():.1f}, raw {raw['train'].max():,.0f}; "
       f"living area: mean {raw['train'][:, living].mean():,.0f} square feet")
+
+# %% [markdown]
+# ## Three ways to train the same network
+#
+# On the prepared inputs, on the raw inputs, and on the raw inputs with a `BatchNormalization`
+# layer first. For the last one a callback measures after every epoch the validation error at
+# inference and in training mode, and the layer's moving mean of the living area.
 
 
 # %%
@@ -96,6 +115,12 @@ print(f"\nBatchNormalization first, {steps} updates per epoch: moving mean of th
 print(f"validation RMSE at inference / in training mode: epoch 1 {both[0, 0]:.3f} / {both[0, 1]:.3f}; "
       f"epoch {EPOCHS} {both[-1, 0]:.3f} / {both[-1, 1]:.3f}")
 
+# %% [markdown]
+# ## The figure
+#
+# Left: the validation error of the three trainings, epoch by epoch. Right: with BatchNormalization
+# first, the validation error at inference and in training mode.
+
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
 for name, curve in curves.items():
@@ -114,4 +139,4 @@ axes[1].set_title("BatchNormalization first: the two modes")
 axes[1].legend(fontsize=8)
 for ax in axes:
     ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "scaling_batchnorm", __file__)
+coursekit.save_figure(fig, "scaling_batchnorm")

@@ -1,22 +1,28 @@
-"""Transfer learning when target data are scarce: Ames houses of other neighbourhoods.
-
-Source task: the training sales of 20 Ames neighbourhoods (plentiful). Target task: sales in eight
-other neighbourhoods (Old Town, Edwards, Somerset, Northridge Heights, Crawford, Mitchell,
-Timberland, Stone Brook), of which only 25, 100 or 400 are labelled for training, with half as
-many again for validation (the validation set is never larger than the training set: in a scarce
-setting validation labels are as scarce as training labels). Three models per size and draw:
-
-- the same network trained from scratch on the target sales;
-- the source network used as it is (no target sale at all);
-- the textbook recipe: the source network's hidden layers frozen under a new output layer, which
-  trains alone (Adam 1e-2), then everything fine-tuned with a small learning rate (Adam 1e-4).
-
-Each is scored on all target test houses (RMSE of the log price; 0.10 is roughly a 10% error),
-over two draws of the target sales per size.
-"""
+# %% [markdown]
+# # Transfer learning when target data are scarce: Ames houses of other neighbourhoods
+#
+# Source task: the training sales of 20 Ames neighbourhoods (plentiful). Target task: sales in eight
+# other neighbourhoods (Old Town, Edwards, Somerset, Northridge Heights, Crawford, Mitchell,
+# Timberland, Stone Brook), of which only 25, 100 or 400 are labelled for training, with half as
+# many again for validation (the validation set is never larger than the training set: in a scarce
+# setting validation labels are as scarce as training labels). Three models per size and draw:
+#
+# - the same network trained from scratch on the target sales;
+# - the source network used as it is (no target sale at all);
+# - the textbook recipe: the source network's hidden layers frozen under a new output layer, which
+#   trains alone (Adam 1e-2), then everything fine-tuned with a small learning rate (Adam 1e-4).
+#
+# Each is scored on all target test houses (RMSE of the log price; 0.10 is roughly a 10% error),
+# over two draws of the target sales per size.
+#
+# Run it as a script, `python demo_transfer_learning.py` (or `course run 5.3 transfer_learning`), or as a
+# notebook: `course notebook 5.3`.
 
 # %%
-import coursekit
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.3")  # --seed and --figures from a shell; the defaults in a notebook
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,7 +30,13 @@ import numpy as np
 import data
 from coursekit.training import fast_compile, fast_fit, predict
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Source and target houses
+#
+# Each split of the Ames table, divided into the sales of the eight target neighbourhoods and the
+# sales of all the others (the source).
+
+# %%
 TARGET = ["Old_Town", "Edwards", "Somerset", "Northridge_Heights", "Crawford", "Mitchell", "Timberland", "Stone_Brook"]
 houses = data.prepare_housing()
 n = houses.n_features
@@ -37,6 +49,12 @@ for part in ("train", "val", "test"):
 (Xpool, ypool), (Xvpool, yvpool), (Xtt, ytt) = parts["train"]["target"], parts["val"]["target"], parts["test"]["target"]
 print(f"source: {len(Xs):,} training and {len(Xsv)} validation sales; target: {len(Xpool)} training and {len(Xvpool)} "
       f"validation sales to draw from, {len(Xtt)} test houses")
+
+# %% [markdown]
+# ## The source network
+#
+# Trained on the source sales with early stopping on the source validation sales, then scored on
+# the target test houses as it is.
 
 
 # %%
@@ -59,6 +77,8 @@ print(f"source network: validation RMSE on source houses {np.sqrt(np.mean((predi
       f"on the target test houses, as it is: {rmse(source):.3f}")
 
 # %% [markdown]
+# ## Three models per size and draw
+#
 # One model object per role, re-initialised before each run (new weights, a reset optimizer), so
 # that TensorFlow traces each training step once instead of once per run.
 
@@ -113,6 +133,12 @@ for i, size in enumerate(sizes):
     cells = [f"{r[i].mean():.3f} ({r[i].min():.3f}-{r[i].max():.3f})" for r in results.values()]
     print(f"{size:>12} {size // 2:>10} " + " ".join(f"{c:>22}" for c in cells))
 
+# %% [markdown]
+# ## The figure
+#
+# The test error on the target houses against the number of labelled target sales: the mean of
+# the two draws, and each draw as a dot.
+
 # %%
 fig, ax = plt.subplots(figsize=(6.8, 4.2))
 for (name, r), color in zip(results.items(), ["tab:gray", "tab:blue", "tab:red"]):
@@ -127,4 +153,4 @@ ax.set_ylabel("test RMSE of the log price, target houses")
 ax.set_title("transfer on Ames: mean of two draws (dots: each draw)")
 ax.grid(alpha=0.3)
 ax.legend()
-coursekit.save_figure(fig, "transfer_learning", __file__)
+coursekit.save_figure(fig, "transfer_learning")
