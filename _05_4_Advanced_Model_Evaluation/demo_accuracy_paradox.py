@@ -1,21 +1,22 @@
-"""The accuracy paradox: when positives are rare, accuracy says nothing and ROC flatters.
-
-Fraud, a rare disease, a churner in a loyal customer base: when 5% of cases are positive, a model
-that never says "positive" is 95% accurate. This demo makes churn rare (``_models_5_4.rare_churn``
-keeps every non-churner and a fixed 5% share of churners in each split), trains a logistic
-regression with and without balanced class weights, and compares accuracy, recall, ROC AUC and
-average precision with the same models on the full 26.5%-churn table. The ROC curve barely
-changes; the precision-recall curve shows how much harder the rare problem really is. Then it
-shows why weighting hardly moves the ROC AUC: it shifts the scores far more than it reorders them,
-so the unweighted model with a threshold moved on validation data flags much the same customers.
-
-Run: ``python demo_accuracy_paradox.py`` (or ``course run 5.4 accuracy_paradox``).
-"""
+# %% [markdown]
+# # The accuracy paradox: when positives are rare, accuracy says nothing and ROC flatters
+#
+# Fraud, a rare disease, a churner in a loyal customer base: when 5% of cases are positive, a model
+# that never says "positive" is 95% accurate. This demo makes churn rare (`_models_5_4.rare_churn`
+# keeps every non-churner and a fixed 5% share of churners in each split), trains a logistic
+# regression with and without balanced class weights, and compares accuracy, recall, ROC AUC and
+# average precision with the same models on the full 26.5%-churn table. The ROC curve barely
+# changes; the precision-recall curve shows how much harder the rare problem really is. Then it
+# shows why weighting hardly moves the ROC AUC: it shifts the scores far more than it reorders them,
+# so the unweighted model with a threshold moved on validation data flags much the same customers.
+#
+# Run it as a script, `python demo_accuracy_paradox.py` (or `course run 5.4 accuracy_paradox`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# Two versions of the same task: churn as it is, and churn made rare
-# -------------------------------------------------------------------
-import coursekit  # first: headless figures
+import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,14 +35,18 @@ from sklearn.metrics import (
 
 from _models_5_4 import churn, rare_churn
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Two versions of the same task: churn as it is, and churn made rare
+
+# %%
 coursekit.set_seed(args.seed)
 full, rare = churn(), rare_churn(0.05)
 tasks = {"full churn (26.5%)": full, "rare churn (5%)": rare}
 
+# %% [markdown]
+# ## The always-"no" model and two logistic regressions on each version
+
 # %%
-# The always-"no" model and two logistic regressions on each version
-# ------------------------------------------------------------------
 models = {
     "always no": lambda: DummyClassifier(strategy="most_frequent"),
     "logistic": lambda: LogisticRegression(max_iter=2000),
@@ -62,12 +67,14 @@ for task, d in tasks.items():
               f"{average_precision_score(y_test, p):>9.3f}")
 print(f"rare test split: {len(rare.y_test)} customers, {int(rare.y_test.sum())} churners")
 
-# %%
-# ROC vs precision-recall: the same model, the two versions of the task
-# ---------------------------------------------------------------------
+# %% [markdown]
+# ## ROC vs precision-recall: the same model, the two versions of the task
+#
 # A ROC curve divides false positives by the (huge) number of negatives, so thousands of false
 # alarms look like a small false positive rate. Precision divides them by the number of customers
 # flagged, so it shows the cost of those false alarms directly.
+
+# %%
 fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4.2))
 for task, d in tasks.items():
     y_test, p = d.y_test.astype(int), results[task, "logistic"]
@@ -84,24 +91,27 @@ for ax in (ax_roc, ax_pr):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
 fig.suptitle("Logistic regression on churn: all churners vs churners made rare (dotted: base rate)")
-coursekit.save_figure(fig, "rare_roc_vs_pr", __file__)
+coursekit.save_figure(fig, "rare_roc_vs_pr")
+
+# %% [markdown]
+# ## What a threshold of 0.5 means when positives are rare
 
 # %%
-# What a threshold of 0.5 means when positives are rare
-# -----------------------------------------------------
 y_rare = rare.y_test.astype(int)
 for name in ["logistic", "logistic, balanced weights"]:
     p = results["rare churn (5%)", name]
     print(f"rare, {name}: {int(np.sum(p >= 0.5))} customers flagged at 0.5, "
           f"{int(np.sum((p >= 0.5) & (y_rare == 1)))} of them churners")
 
-# %%
-# Why the ROC AUC barely moves: weighting shifts the scores more than it reorders them
-# ------------------------------------------------------------------------------------
+# %% [markdown]
+# ## Why the ROC AUC barely moves: weighting shifts the scores more than it reorders them
+#
 # The ROC AUC depends only on the order of the scores. Balanced weights raise every score, the
 # churners' and the others' alike; the order of the customers hardly changes (rank correlation
 # near 1). So the unweighted model, with its threshold moved down until it flags as many
 # VALIDATION customers as the weighted one does at 0.5, makes nearly the same test decisions.
+
+# %%
 plain, weighted = results["rare churn (5%)", "logistic"], results["rare churn (5%)", "logistic, balanced weights"]
 share = np.mean(results["rare churn (5%)", "logistic, balanced weights", "val"] >= 0.5)
 moved = float(np.quantile(results["rare churn (5%)", "logistic", "val"], 1 - share))

@@ -1,22 +1,23 @@
-"""Can the probabilities be trusted? Reliability diagrams, the Brier score and a recalibration.
-
-When a model says 30%, do 30% of those customers churn? A reliability diagram bins the test
-predictions and plots the observed churn rate of each bin against its mean predicted probability;
-the Brier score (the mean squared error of the probabilities) and the expected calibration error
-(the gap between the two, averaged over the bins) sum it up. The lesson's network and the logistic
-regression come out close to calibrated. A logistic regression trained with balanced class weights
-does not: its probabilities are inflated on purpose. Moving its decision threshold fixes its
-decisions but leaves its probabilities as wrong as they were; recalibrating it on the validation
-split (``CalibratedClassifierCV`` with isotonic regression on a frozen model) fixes the
-probabilities and keeps the ranking.
-
-Run: ``python demo_calibration.py`` (or ``course run 5.4 calibration``).
-"""
+# %% [markdown]
+# # Can the probabilities be trusted? Reliability diagrams, the Brier score and a recalibration
+#
+# When a model says 30%, do 30% of those customers churn? A reliability diagram bins the test
+# predictions and plots the observed churn rate of each bin against its mean predicted probability;
+# the Brier score (the mean squared error of the probabilities) and the expected calibration error
+# (the gap between the two, averaged over the bins) sum it up. The lesson's network and the logistic
+# regression come out close to calibrated. A logistic regression trained with balanced class weights
+# does not: its probabilities are inflated on purpose. Moving its decision threshold fixes its
+# decisions but leaves its probabilities as wrong as they were; recalibrating it on the validation
+# split (`CalibratedClassifierCV` with isotonic regression on a frozen model) fixes the
+# probabilities and keeps the ranking.
+#
+# Run it as a script, `python demo_calibration.py` (or `course run 5.4 calibration`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# Three models on the same test split
-# -----------------------------------
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,7 +28,10 @@ from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
 
 from _models_5_4 import churn, churn_mlp, logistic
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Three models on the same test split
+
+# %%
 coursekit.set_seed(args.seed)
 prepared = churn()
 y_val, y_test = prepared.y_val.astype(int), prepared.y_test.astype(int)
@@ -50,12 +54,14 @@ for name, p in probabilities.items():
     print(f"{name:<28} mean probability {p.mean():.3f}, Brier {brier_score_loss(y_test, p):.4f}, "
           f"calibration error {calibration_error(y_test, p):.3f}, ROC AUC {roc_auc_score(y_test, p):.3f}")
 
-# %%
-# A threshold changes decisions, not probabilities
-# ------------------------------------------------
+# %% [markdown]
+# ## A threshold changes decisions, not probabilities
+#
 # Any threshold -- 0.5, or one chosen on validation data by F1 -- turns the weighted model's
 # probabilities into decisions, and the decisions can be good ones. No threshold changes a
 # probability: whatever reads them as probabilities (an expected loss, a price) is still wrong.
+
+# %%
 p_weighted_val = weighted.predict_proba(prepared.X_val)[:, 1]
 grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
 best = float(grid[int(np.argmax([f1_score(y_val, p_weighted_val >= t) for t in grid]))])
@@ -64,11 +70,13 @@ print(f"balanced weights: test F1 {f1_score(y_test, p_weighted >= 0.5):.3f} at 0
       f"{f1_score(y_test, p_weighted >= best):.3f} at {best:.2f} (chosen on validation); "
       f"its mean probability is still {p_weighted.mean():.3f}")
 
-# %%
-# Recalibration on the validation split
-# -------------------------------------
+# %% [markdown]
+# ## Recalibration on the validation split
+#
 # The frozen model is not refitted: isotonic regression learns, on the validation split, the map
 # from its probability to the churn rate observed for such customers.
+
+# %%
 recalibrated = CalibratedClassifierCV(FrozenEstimator(weighted), method="isotonic").fit(prepared.X_val, y_val)
 p_fixed = recalibrated.predict_proba(prepared.X_test)[:, 1]
 print(f"recalibrated on validation: mean probability {p_fixed.mean():.3f}, Brier {brier_score_loss(y_test, p_fixed):.4f}, "
@@ -87,4 +95,4 @@ for ax, title in zip(axes, ["Trained without weights", "Weighted, then recalibra
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("observed churn rate in the bin")
 fig.suptitle("Reliability diagrams, test split (10 equal-width bins)")
-coursekit.save_figure(fig, "churn_reliability", __file__)
+coursekit.save_figure(fig, "churn_reliability")

@@ -1,20 +1,21 @@
-"""An evaluation report for the churn network, beside its baselines.
-
-The lesson's churn network (``_models_5_4.churn_mlp``: 64-32 ReLU, early stopping on the
-validation loss) against two baselines on the SAME split: a dummy that always answers "no churn"
-and a logistic regression. The report shows accuracy, ROC AUC and average precision; the confusion
-matrix read as business outcomes; scikit-learn's classification report; ROC and precision-recall
-curves; and how precision, recall and F1 move with the decision threshold -- the threshold chosen
-on VALIDATION data (by F1, and by ``TunedThresholdClassifierCV`` for the logistic regression) and
-the test split scored once.
-
-Run: ``python demo_churn_report.py`` (or ``course run 5.4 churn_report``).
-"""
+# %% [markdown]
+# # An evaluation report for the churn network, beside its baselines
+#
+# The lesson's churn network (`_models_5_4.churn_mlp`: 64-32 ReLU, early stopping on the
+# validation loss) against two baselines on the SAME split: a dummy that always answers "no churn"
+# and a logistic regression. The report shows accuracy, ROC AUC and average precision; the confusion
+# matrix read as business outcomes; scikit-learn's classification report; ROC and precision-recall
+# curves; and how precision, recall and F1 move with the decision threshold -- the threshold chosen
+# on VALIDATION data (by F1, and by `TunedThresholdClassifierCV` for the logistic regression) and
+# the test split scored once.
+#
+# Run it as a script, `python demo_churn_report.py` (or `course run 5.4 churn_report`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# Setup: the trained network and two baselines
-# --------------------------------------------
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,7 +28,10 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 from _models_5_4 import churn, churn_mlp, logistic
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Setup: the trained network and two baselines
+
+# %%
 coursekit.set_seed(args.seed)
 prepared = churn()
 trained = churn_mlp(args.seed)
@@ -41,9 +45,13 @@ scores = {
 print(f"the network trained {len(trained.history['val_loss'])} epochs; the weights of epoch "
       f"{int(np.argmin(trained.history['val_loss'])) + 1} (lowest validation loss) were restored")
 
-# %%
-# Accuracy alone misleads: the dummy is right about 73% of the time and catches no churner.
+# %% [markdown]
+# ## Accuracy alone misleads
+#
+# The dummy is right about 73% of the time and catches no churner.
 # ROC AUC and average precision (the area under the PR curve) rank the models by their scores.
+
+# %%
 print(f"customers: {len(prepared.y_train):,} train, {len(y_val):,} validation, {len(y_test):,} test; "
       f"{y_test.mean():.1%} of the test customers churn")
 print(f"{'model':<22}{'accuracy':>9}{'ROC AUC':>9}{'avg prec':>9}{'recall':>8}")
@@ -52,10 +60,12 @@ for name, s in scores.items():
     print(f"{name:<22}{accuracy_score(y_test, pred):>9.3f}{roc_auc_score(y_test, s):>9.3f}"
           f"{average_precision_score(y_test, s):>9.3f}{pred[y_test == 1].mean():>8.3f}")
 
-# %%
-# The confusion matrix as business outcomes
-# -----------------------------------------
+# %% [markdown]
+# ## The confusion matrix as business outcomes
+#
 # Rows are what happened, columns what the model said (threshold 0.5).
+
+# %%
 pred_mlp = (trained.p_test >= 0.5).astype(int)
 tn, fp, fn, tp = confusion_matrix(y_test, pred_mlp).ravel()
 print(f"\nMLP at 0.5: {tp} churners caught, {fn} churners lost unwarned, "
@@ -74,11 +84,12 @@ for i in range(2):
 ax.set_title("Churn MLP on the test split, threshold 0.5")
 ax.set_xlabel("model says")
 ax.set_ylabel("customer actually")
-coursekit.save_figure(fig, "churn_confusion_matrix", __file__)
+coursekit.save_figure(fig, "churn_confusion_matrix")
+
+# %% [markdown]
+# ## ROC and precision-recall curves beside the baselines
 
 # %%
-# ROC and precision-recall curves beside the baselines
-# ----------------------------------------------------
 fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4.2))
 for name, s in scores.items():
     fpr, tpr, _ = roc_curve(y_test, s)
@@ -96,11 +107,12 @@ ax_pr.set(xlabel="recall (churners caught)", ylabel="precision (flagged who chur
 for ax in (ax_roc, ax_pr):
     ax.legend(fontsize=8, loc="lower right" if ax is ax_roc else "upper right")
     ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "churn_roc_pr", __file__)
+coursekit.save_figure(fig, "churn_roc_pr")
+
+# %% [markdown]
+# ## Precision, recall and F1 against the threshold -- chosen on VALIDATION data
 
 # %%
-# Precision, recall and F1 against the threshold -- chosen on VALIDATION data
-# ---------------------------------------------------------------------------
 thresholds = np.round(np.arange(0.02, 0.99, 0.01), 2)
 curves = np.array([[metric(y_val, trained.p_val >= t, zero_division=0) for metric in (precision_score, recall_score, f1_score)]
                    for t in thresholds])
@@ -124,4 +136,4 @@ ax.set(xlabel="decision threshold on P(churn)", ylabel="score on the validation 
        title="Churn MLP: the threshold trades precision for recall")
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "churn_threshold_sweep", __file__)
+coursekit.save_figure(fig, "churn_threshold_sweep")

@@ -1,33 +1,36 @@
-"""Regression metrics for house prices: MAE, RMSE, R^2, errors in dollars, residuals.
-
-The housing network of lesson 5.1 -- the same code, seed and split as its
-``demo_housing_regressor.py``, so the same model and the same figures: 64-32 ReLU without a
-penalty, a linear output started at the mean log price, Adam ``1e-3``, batches of 32, early stopping
-on the validation loss -- beside two baselines on the same split: the mean training price (R^2 = 0
-by construction) and a ridge regression whose penalty ``alpha`` is chosen on the validation split.
-Metrics on the log scale (MAE, RMSE, R^2) are relative errors; converted back to dollars they are
-what a buyer understands. The residual plot shows WHERE the models err.
-
-Run: ``python demo_housing_residuals.py`` (or ``course run 5.4 housing_residuals``).
-"""
+# %% [markdown]
+# # Regression metrics for house prices: MAE, RMSE, R^2, errors in dollars, residuals
+#
+# The housing network of lesson 5.1 -- the same code, seed and split as its
+# `demo_housing_regressor.py`, so the same model and the same figures: 64-32 ReLU without a
+# penalty, a linear output started at the mean log price, Adam `1e-3`, batches of 32, early stopping
+# on the validation loss -- beside two baselines on the same split: the mean training price (R^2 = 0
+# by construction) and a ridge regression whose penalty `alpha` is chosen on the validation split.
+# Metrics on the log scale (MAE, RMSE, R^2) are relative errors; converted back to dollars they are
+# what a buyer understands. The residual plot shows WHERE the models err.
+#
+# Run it as a script, `python demo_housing_residuals.py` (or `course run 5.4 housing_residuals`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# The network of lesson 5.1 and the baselines
-# -------------------------------------------
 import coursekit  # first: quiet TensorFlow, headless figures
 
-args = coursekit.script_args(__doc__)
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+import data
+from coursekit.training import fast_fit, predict
+
+# %% [markdown]
+# ## The network of lesson 5.1 and the baselines
+
+# %%
 coursekit.set_seed(args.seed)
-
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score  # noqa: E402
-
-import data  # noqa: E402
-from coursekit.training import fast_fit, predict  # noqa: E402
-
 houses = data.prepare_housing()
 print(f"{len(houses.y_train):,} training sales, {houses.n_features} inputs")
 model = keras.Sequential(
@@ -54,9 +57,10 @@ log_pred = {
     "MLP 64-32": predict(model, houses.X_test),
 }
 
+# %% [markdown]
+# ## The metrics, in log units and in dollars
+
 # %%
-# The metrics, in log units and in dollars
-# ----------------------------------------
 y_log = houses.y_test.astype(np.float64)
 dollars = data.to_dollars(y_log)
 print(f"test split: {len(y_log)} houses, median price ${np.median(dollars):,.0f}")
@@ -68,9 +72,10 @@ for name, pred in log_pred.items():
           f"{r2_score(y_log, pred):>8.3f}{mean_absolute_error(dollars, pred_dollars):>10,.0f}"
           f"{np.sqrt(mean_squared_error(dollars, pred_dollars)):>10,.0f}{np.median(pct):>11.1%}")
 
+# %% [markdown]
+# ## Residuals: where the errors are
+
 # %%
-# Residuals: where the errors are
-# -------------------------------
 pred_dollars = data.to_dollars(log_pred["MLP 64-32"])
 residual = dollars - pred_dollars
 for i in np.argsort(-np.abs(residual))[:3]:
@@ -91,4 +96,4 @@ ax_hist.set(xlabel="error in log price (0.1 = about 10%)", ylabel="houses", titl
 ax_hist.legend(fontsize=8)
 for ax in (ax_scatter, ax_hist):
     ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "housing_residuals", __file__)
+coursekit.save_figure(fig, "housing_residuals")

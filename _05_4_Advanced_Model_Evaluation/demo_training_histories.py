@@ -1,22 +1,23 @@
-"""Reading training histories: three real churn runs that went wrong in three different ways.
-
-A history (``History.history``: the training and validation loss after every epoch) is the first
-evaluation of any network, before a single test number. Three runs on churn, each trained with
-``coursekit.training.fast_fit`` (``tf.data`` pipelines) without early stopping, so that the whole
-story shows:
-
-- SGD at a small learning rate for 20 epochs: both losses still falling at the end (under-fitting);
-- a 128-128 network with Adam for 40 epochs: the validation loss turns up early while the training
-  loss keeps falling (over-fitting);
-- SGD at a learning rate of 3: the training loss jumps up and down (a learning rate too high).
-
-Run: ``python demo_training_histories.py`` (or ``course run 5.4 training_histories``).
-"""
+# %% [markdown]
+# # Reading training histories: three real churn runs that went wrong in three different ways
+#
+# A history (`History.history`: the training and validation loss after every epoch) is the first
+# evaluation of any network, before a single test number. Three runs on churn, each trained with
+# `coursekit.training.fast_fit` (`tf.data` pipelines) without early stopping, so that the whole
+# story shows:
+#
+# - SGD at a small learning rate for 20 epochs: both losses still falling at the end (under-fitting);
+# - a 128-128 network with Adam for 40 epochs: the validation loss turns up early while the training
+#   loss keeps falling (over-fitting);
+# - SGD at a learning rate of 3: the training loss jumps up and down (a learning rate too high).
+#
+# Run it as a script, `python demo_training_histories.py` (or `course run 5.4 training_histories`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# Three runs
-# ----------
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
 
 import keras
 import matplotlib.pyplot as plt
@@ -25,7 +26,10 @@ import numpy as np
 from _models_5_4 import churn
 from coursekit.training import fast_fit
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## Three runs
+
+# %%
 coursekit.set_seed(args.seed)
 prepared = churn()
 runs = {
@@ -43,11 +47,13 @@ for name, (hidden, optimizer, epochs) in runs.items():
     histories[name] = fast_fit(model, prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val,
                                epochs=epochs, batch_size=128, seed=args.seed).history
 
-# %%
-# What to read off each history
-# -----------------------------
+# %% [markdown]
+# ## What to read off each history
+#
 # Where the validation loss is lowest (the epoch early stopping would keep), how far it rose after
 # that, whether the training loss kept falling, and its largest jump up from one epoch to the next.
+
+# %%
 for name, h in histories.items():
     loss, val = np.asarray(h["loss"]), np.asarray(h["val_loss"])
     best = int(np.argmin(val))
@@ -66,4 +72,4 @@ for ax, (name, h), title in zip(axes, histories.items(), titles):
     ax.set(xlabel="epoch", ylabel="binary cross-entropy", title=f"{title}\n{name}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-coursekit.save_figure(fig, "training_histories", __file__)
+coursekit.save_figure(fig, "training_histories")

@@ -1,20 +1,21 @@
-"""How sure is a metric? Bootstrap intervals of the test AUC, and the spread over seeds.
-
-The test split has 1,409 customers; another 1,409 would give another AUC. ``scipy.stats.bootstrap``
-resamples the test customers with replacement and gives a percentile interval for the network's
-test ROC AUC and -- resampling both models' scores TOGETHER (``paired=True``) -- for the difference
-between the network and the logistic regression. That interval covers one source of doubt, which
-customers happened to land in the test split, for one trained network. A second source is the
-training itself: the same network trained with another seed. The demo trains it with seeds 0-4
-and sets that spread beside the intervals.
-
-Run: ``python demo_uncertainty.py`` (or ``course run 5.4 uncertainty``).
-"""
+# %% [markdown]
+# # How sure is a metric? Bootstrap intervals of the test AUC, and the spread over seeds
+#
+# The test split has 1,409 customers; another 1,409 would give another AUC. `scipy.stats.bootstrap`
+# resamples the test customers with replacement and gives a percentile interval for the network's
+# test ROC AUC and -- resampling both models' scores TOGETHER (`paired=True`) -- for the difference
+# between the network and the logistic regression. That interval covers one source of doubt, which
+# customers happened to land in the test split, for one trained network. A second source is the
+# training itself: the same network trained with another seed. The demo trains it with seeds 0-4
+# and sets that spread beside the intervals.
+#
+# Run it as a script, `python demo_uncertainty.py` (or `course run 5.4 uncertainty`), or as a
+# notebook: `course notebook 5.4`.
 
 # %%
-# The network (seed 0) and the baseline on the test split
-# -------------------------------------------------------
 import coursekit  # first: quiet TensorFlow, headless figures
+
+args = coursekit.demo("5.4")  # --seed and --figures from a shell; the defaults in a notebook
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,7 +24,10 @@ from sklearn.metrics import roc_auc_score
 
 from _models_5_4 import churn, churn_mlp, logistic
 
-args = coursekit.script_args(__doc__)
+# %% [markdown]
+# ## The network (seed 0) and the baseline on the test split
+
+# %%
 coursekit.set_seed(args.seed)
 y = churn().y_test.astype(int)
 p_mlp, p_lr = churn_mlp(args.seed).p_test, logistic()[1]
@@ -41,9 +45,10 @@ def difference(labels, a, b, axis=-1):
     return auc(labels, a, axis) - auc(labels, b, axis)
 
 
+# %% [markdown]
+# ## Bootstrap intervals: one model, and the paired difference
+
 # %%
-# Bootstrap intervals: one model, and the paired difference
-# ---------------------------------------------------------
 rng = np.random.default_rng(args.seed)
 settings = dict(paired=True, vectorized=True, n_resamples=2000, batch=200, method="percentile", rng=rng)
 one = bootstrap((y, p_mlp), auc, **settings)
@@ -58,10 +63,12 @@ unpaired = one.bootstrap_distribution - bootstrap((y, p_lr), auc, **settings).bo
 print(f"the same difference with the two models resampled apart: "
       f"[{np.percentile(unpaired, 2.5):+.4f}, {np.percentile(unpaired, 97.5):+.4f}]")
 
-# %%
-# The spread over training seeds
-# ------------------------------
+# %% [markdown]
+# ## The spread over training seeds
+#
 # Each seed changes the initial weights and the order of the batches, not the split.
+
+# %%
 seeds = range(5)
 seed_auc = np.array([roc_auc_score(y, churn_mlp(s).p_test) for s in seeds])
 seed_diff = seed_auc - roc_auc_score(y, p_lr)
@@ -86,4 +93,4 @@ for ax, values, interval in [(ax_one, seed_auc, one.confidence_interval), (ax_pa
     ax.legend(fontsize=8)
 ax_one.set(xlabel="MLP test ROC AUC", ylabel="resamples", title="One model: test customers vs seeds")
 ax_pair.set(xlabel="test AUC, MLP - logistic regression", title="The difference between two models")
-coursekit.save_figure(fig, "churn_bootstrap_auc", __file__)
+coursekit.save_figure(fig, "churn_bootstrap_auc")
