@@ -184,7 +184,7 @@ def test_hints_come_in_levels_and_are_counted(tmp_path, monkeypatch, capsys):
     from coursekit import state
 
     monkeypatch.setattr(state, "_folder", lambda root: tmp_path / "state")
-    levels = cli.hint_levels("5.1.1")
+    levels = catalog.hint_levels("5.1.1")
     assert len(levels) >= 2
     texts = []
     for _ in range(len(levels) + 1):
@@ -199,7 +199,7 @@ def test_hints_come_in_levels_and_are_counted(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("ex_id", catalog.exercises())
 def test_every_exercise_has_hints_in_levels(ex_id):
-    levels = cli.hint_levels(ex_id)
+    levels = catalog.hint_levels(ex_id)
     assert 2 <= len(levels) <= 3, f"{ex_id}: {len(levels)} hint levels"
     assert all(len(level) > 40 for level in levels)
 
