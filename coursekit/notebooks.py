@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import ast
+import symtable
 import json
 import os
 import re
@@ -210,53 +211,31 @@ def _mutates(node) -> str | None:
 
 
 def _free_names(node) -> set[str]:
-    """The names a statement reads from the module: everything it loads, less what a function binds
-    locally (its parameters and assignments), so a local ``model`` does not pull in a module-level one."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        args = node.args
-        params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-        params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        outer = set()
-        for d in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
-            outer |= _free_names(d)
-        for d in getattr(node, "decorator_list", []):
-            outer |= _free_names(d)
-        if getattr(node, "returns", None) is not None:
-            outer |= _free_names(node.returns)
-        for a in args.posonlyargs + args.args + args.kwonlyargs:
-            if a.annotation is not None:
-                outer |= _free_names(a.annotation)
-        body = node.body if isinstance(node.body, list) else [node.body]
-        declared = {n for s in body for x in ast.walk(s) if isinstance(x, (ast.Global, ast.Nonlocal)) for n in x.names}
-        local = set(params)
-        for s in body:
-            for x in ast.walk(s):
-                if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store):
-                    local.add(x.id)
-                elif isinstance(x, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    local.add(x.name)
-                elif isinstance(x, (ast.Import, ast.ImportFrom)):
-                    local |= {(a.asname or a.name.split(".")[0]) for a in x.names}
-        inner = set()
-        for s in body:
-            inner |= {x.id for x in ast.walk(s) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Load)}
-        return outer | (inner - (local - declared))
-    if isinstance(node, ast.ClassDef):
-        names = set()
-        for part in node.bases + [k.value for k in node.keywords] + node.decorator_list:
-            names |= _free_names(part)
-        for s in node.body:
-            names |= _free_names(s)
-        return names
-    names = set()
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            names |= _free_names(child)
-        elif isinstance(child, ast.Name):
-            if isinstance(child.ctx, ast.Load):
-                names.add(child.id)
-        else:
-            names |= _free_names(child)
+    """The module-level names a statement reads: at its own level, and as globals inside the functions,
+    lambdas, classes and comprehensions it holds (Python's own symbol tables decide the scopes, so a
+    function's local ``model``, a lambda's parameter or a comprehension's variable pulls in nothing)."""
+    if not isinstance(node, ast.stmt):
+        node = ast.Expr(node)
+    try:
+        table = symtable.symtable(ast.unparse(node), "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    # Python 3.12 inlines comprehensions into their scope: their loop variables are no module names
+    loop_vars = {n.id for c in ast.walk(node) if isinstance(c, ast.comprehension)
+                 for n in ast.walk(c.target) if isinstance(n, ast.Name)}
+    names, tables = set(), [table]
+    while tables:
+        t = tables.pop()
+        tables += t.get_children()
+        for sym in t.get_symbols():
+            if not sym.is_referenced():
+                continue
+            if t.get_type() == "module" and sym.get_name() in loop_vars and sym.is_assigned():
+                continue
+            if t.get_type() == "module" or sym.is_global():
+                names.add(sym.get_name())
+            elif t.get_type() == "class" and not (sym.is_assigned() or sym.is_imported() or sym.is_free()):
+                names.add(sym.get_name())
     return names
 
 

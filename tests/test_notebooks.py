@@ -204,6 +204,53 @@ def test_an_exercise_notebook_holds_the_stub_and_reads_back_as_it(ex_id, tmp_pat
     graded = notebooks.notebook_to_exercise(path, ex_id, graded)
     assert catalog.progress(graded, ex_id) == {name: "written" for name in catalog.TODOS[ex_id]}
     compile(graded.read_text(), str(graded), "exec")
+    assert not _unbound_names(graded.read_text()), f"the graded code of {ex_id} reads names it does not define"
+
+
+def _unbound_names(source: str) -> set[str]:
+    """The names a module reads at module level, in a default, a base class, a decorator or a function body,
+    that neither it nor the builtins define (the file would stop with a NameError)."""
+    import ast
+    import builtins
+
+    from coursekit import notebooks
+
+    tree = ast.parse(source)
+    defined = set(dir(builtins)) | {"__name__", "__file__"}
+    read = set()
+    for node in tree.body:
+        defined |= notebooks._defines(node)
+        read |= notebooks._free_names(node)
+    return read - defined
+
+
+FREE_NAMES = {
+    "def f(x, c=COST):\n    rows = [r for r in x]\n    return sorted(rows, key=lambda row: row[1]) + G": {"COST", "sorted", "G"},
+    "class M(Base):\n    k = K\n    j = k + 1\n    def m(self):\n        return self.k + H": {"Base", "K", "H"},
+    "y = [a * b for a in A]": {"A", "b"},
+    "@dec\ndef g():\n    global Z\n    Z = 1\n    return W": {"dec", "W"},
+    "def outer():\n    v = 1\n    def inner():\n        return v + U\n    return inner": {"U"},
+}
+
+
+@pytest.mark.parametrize("source", FREE_NAMES, ids=range(len(FREE_NAMES)))
+def test_the_names_a_statement_reads_from_the_module_follow_pythons_scopes(source):
+    import ast
+
+    from coursekit import notebooks
+
+    assert notebooks._free_names(ast.parse(source).body[0]) == FREE_NAMES[source]
+
+
+def test_the_graded_code_keeps_names_read_by_defaults_bases_decorators_and_annotations():
+    cells = ["import functools", "COST = 5.0\nBase = object\nLimit = float\nwrap = functools.lru_cache",
+             "OTHER = 1", "def f(x, cost=COST) -> Limit:\n    return x * cost",
+             "class Model(Base):\n    pass", "@wrap\ndef g(n):\n    return n"]
+    source, missing = _source(cells, ["f", "Model", "g"])
+    assert not missing and not _unbound_names(source) and "OTHER" not in source
+    namespace = {}
+    exec(compile(source, "graded", "exec"), namespace)
+    assert namespace["f"](2) == 10.0 and namespace["g"](3) == 3 and namespace["Model"].__bases__ == (object,)
 
 
 def test_a_notebook_submission_is_graded_when_its_exercise_file_is_the_stub(tmp_path):
