@@ -2,7 +2,8 @@
 
 Goal: write the metrics of a yes/no classifier with NumPy so that they equal scikit-learn's on
 inputs you have not seen, including the cases where a metric has nothing to count.
-Read first: README.md sections 2-4, demo_churn_report.py
+Read first: README.md sections 2 (the confusion matrix), 3 (precision, recall, F-beta, division
+by zero) and 4 (ROC curve, average precision, tied scores); demo_churn_report.py
 
 Class 1 (churn) is the positive class. ``y_true`` and ``y_pred`` hold 0/1 labels and decisions;
 ``scores`` hold real numbers, higher meaning "more likely positive", and may be tied.

@@ -3,7 +3,8 @@
 Goal: a churner the company does not contact costs it five times what a retention offer to a
 loyal customer wastes; choose, from the validation split alone, the threshold on the churn
 model's probabilities that minimises that cost, and let the rubric score it once on the test split.
-Read first: README.md section 5, demo_churn_report.py
+Read first: README.md section 5 (thresholds on validation data, by cost) and section 8 (why
+scores that are not calibrated need a searched threshold); demo_churn_report.py
 
 A case is flagged (gets the offer) when its score is >= the threshold. A false negative (a
 churner not flagged) costs ``cost_fn``, a false positive (a loyal customer flagged) ``cost_fp``.

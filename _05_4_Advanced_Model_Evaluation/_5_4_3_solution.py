@@ -3,7 +3,8 @@
 Goal: on a churn table where churners are rare (5% of customers), decide how the training rows
 are weighted or resampled so that a network flagging customers at the fixed threshold 0.5 costs
 the company little, and see that the ranking (ROC AUC) hardly changes.
-Read first: README.md section 6, demo_accuracy_paradox.py
+Read first: README.md sections 1 (rare positives) and 6 (class weights, resampling, and the
+threshold a weight moves); demo_accuracy_paradox.py
 
 The retention system flags every customer whose predicted churn probability is >= 0.5, and that
 threshold cannot be changed; a churner not flagged costs ``cost_fn`` (10), a loyal customer

@@ -2,10 +2,12 @@
 
 Goal: write a percentile bootstrap confidence interval of the ROC AUC of one model, and of the
 difference between the AUCs of two models scored on the same cases.
-Read first: README.md section 7, demo_uncertainty.py
+Read first: README.md section 7 (bootstrap, paired bootstrap, what an interval assumes);
+demo_uncertainty.py
 
 A bootstrap resample draws as many cases as there are, with replacement, from the cases at hand;
-the metric computed on many resamples spreads as it would over other samples of the same size.
+the metric computed on many resamples spreads approximately as it would over other samples of
+the same size (less reliably for small samples and for AUCs near 0 or 1).
 The interval at ``level`` keeps the middle ``level`` share of those values. Use ``seed`` for
 your random draws (the same seed, the same interval); a resample that holds one class only has
 no AUC and is drawn again or left out.

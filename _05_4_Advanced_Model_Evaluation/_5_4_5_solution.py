@@ -2,7 +2,8 @@
 
 Goal: measure whether a churn model's probabilities mean what they say, and map them, with a
 function fitted on the validation split, to probabilities that do.
-Read first: README.md section 8, demo_calibration.py
+Read first: README.md section 8 (reliability diagram, Brier score, calibration error,
+recalibration on validation data); demo_calibration.py
 
 - ``reliability_curve(y_true, p, n_bins)``: cut [0, 1] into ``n_bins`` equal bins (edges
   ``np.linspace(0, 1, n_bins + 1)``); bin k holds the probabilities above its lower edge and up to

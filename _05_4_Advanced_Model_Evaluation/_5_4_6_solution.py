@@ -2,7 +2,7 @@
 
 Goal: read a training history as an engineer does -- say what went wrong and which epoch to keep
 -- with code that the rubric runs on histories you have not seen.
-Read first: README.md section 9, demo_training_histories.py
+Read first: README.md section 9 (the three patterns, the epoch to keep); demo_training_histories.py
 
 A history is a dict like Keras's ``History.history``: "loss" (training) and "val_loss"
 (validation), one float per epoch, epoch 1 first; a run that blew up records nan or inf.
@@ -13,8 +13,9 @@ A history is a dict like Keras's ``History.history``: "loss" (training) and "val
 - "over-fitting": the validation loss reached its lowest value and then rose clearly while the
   training loss kept falling: the model memorises the training rows;
 - "learning rate too high": the training loss itself is erratic -- it jumps up from one epoch to
-  the next, hardly falls, or becomes nan. (Every real history wiggles a little from epoch to
-  epoch; a wiggle is not a jump.)
+  the next, becomes nan, or makes no progress from the first epoch on. A smooth but slow fall
+  is not this: it is under-fitting. (Every real history wiggles a little from epoch to epoch; a
+  wiggle is not a jump.)
 
 ``best_epoch(history)`` returns the epoch whose weights early stopping would restore: the one with
 the lowest validation loss, numbered as Keras prints epochs (ignore nan).
