@@ -1,13 +1,14 @@
 """Exercise 5.3.3 -- Input scaling and batch normalization: what each changes, measured.
 
 Goal: make a churn network train on raw inputs (tenure in months, charges in dollars next to 0/1
-columns) in two ways, by scaling the inputs and by letting BatchNormalization learn the scale,
-and write what a BatchNormalization layer computes in training and at inference.
+columns) in two ways, by scaling the inputs and by a BatchNormalization layer that standardises
+them (with each batch's statistics in training, moving averages at inference) before its learned
+scale and shift, and write what a BatchNormalization layer computes in training and at inference.
 Read first: README.md section 6, demo_scaling_batchnorm.py
 
 Your code: ``fit_scaler(X_train)`` learns whatever it needs from the raw training rows and
 returns a function that scales any array of raw rows; ``build_raw_input_network`` is a churn
-network, with BatchNormalization where it can learn the scale, that trains on raw inputs;
+network, with BatchNormalization where it can standardise the raw inputs, that trains on them;
 ``batchnorm`` computes, with NumPy, what ``keras.layers.BatchNormalization`` outputs for a batch
 ``x`` in training mode or at inference, and its moving statistics after the call. ``state``
 holds the layer's arrays "gamma", "beta", "moving_mean" and "moving_variance"; ``momentum`` and
@@ -52,8 +53,8 @@ def fit_scaler(X_train: np.ndarray):
 
 def build_raw_input_network(n_features: int) -> keras.Model:
     """A compiled churn classifier for raw, unscaled inputs, with BatchNormalization before its first Dense layer."""
-    # TODO: a layer that learns the inputs' scale, then the classifier.
-    raise NotImplementedError("build_raw_input_network: return the compiled network that learns the scale of raw inputs")
+    # TODO: a layer that standardises the raw inputs itself, then the classifier.
+    raise NotImplementedError("build_raw_input_network: return the compiled network that standardises raw inputs itself")
 
 
 def batchnorm(x: np.ndarray, state: dict, training: bool, momentum: float, epsilon: float) -> tuple[np.ndarray, dict]:

@@ -12,9 +12,10 @@
 # - an L1 penalty in the loss, which drives weights to (almost) zero instead of shrinking them;
 # - dropout after each hidden layer.
 #
-# Before that, two checks: with plain SGD an L2 penalty of strength `l2` and a decoupled decay of
-# `2 * l2` are the same update, with Adam they are not; and what a Dropout layer does to its
-# inputs in training and at inference.
+# Before that, three checks: with plain SGD an L2 penalty of strength `l2` and a decoupled decay of
+# `2 * l2` are the same update, with Adam they are not; in Keras 3, `Adam(weight_decay=...)` and
+# `AdamW(weight_decay=...)` are the same update; and what a Dropout layer does to its inputs in
+# training and at inference, with a picture of the thinned networks it trains.
 #
 # Run it as a script, `python demo_regularisers.py` (or `course run 5.3 regularisers`), or as a
 # notebook: `course notebook 5.3`.
@@ -89,6 +90,16 @@ for name, make in [("SGD", lambda **kw: keras.optimizers.SGD(0.01, **kw)), ("Ada
     print(f"{name}: after {STEPS} steps, L2 {L2:g} in the loss vs decay {2 * L2:g}: largest weight difference "
           f"{max(float(np.max(np.abs(x - y))) for x, y in zip(a, b)):.1e}")
 
+# Keras 3: every optimizer's weight_decay is decoupled; AdamW is Adam with a default decay of 0.004
+coursekit.set_seed(args.seed)
+adam_model, adamw_model = network(width=(32,)), network(width=(32,))
+adamw_model.set_weights(adam_model.get_weights())
+a = after_steps(adam_model, keras.optimizers.Adam(1e-3, weight_decay=2 * L2))
+b = after_steps(adamw_model, keras.optimizers.AdamW(1e-3, weight_decay=2 * L2))
+print(f"Adam(weight_decay={2 * L2:g}) vs AdamW(weight_decay={2 * L2:g}), after {STEPS} steps: largest weight difference "
+      f"{max(float(np.max(np.abs(x - y))) for x, y in zip(a, b)):.1e}; AdamW's default decay: "
+      f"{keras.optimizers.AdamW().weight_decay:g}")
+
 # %% [markdown]
 # ## What a Dropout layer does
 #
@@ -103,10 +114,70 @@ print(f"\nDropout(0.5), training mode: {np.mean(dropped == 0):.3f} of 10,000 one
       f"mean {dropped.mean():.3f}; at inference unchanged: {np.array_equal(np.asarray(layer(ones, training=False)), ones)}")
 
 # %% [markdown]
+# ## A picture of dropout
+#
+# A small network (6 inputs, two hidden layers of 8 units, one output) with `Dropout(0.5)` after
+# each hidden layer. For two training steps, the masks come from a real Dropout layer: each unit is
+# dropped on its own with probability 0.5, so the share dropped varies from layer to layer and
+# step to step, and each step trains another thinned network. The kept units' outputs are
+# multiplied by 2 (`1 / (1 - rate)`, "inverted dropout"), so at inference every unit is used and
+# nothing is rescaled.
+
+# %%
+SIZES, RATE = [6, 8, 8, 1], 0.5
+mask_layer = keras.layers.Dropout(RATE, seed=args.seed)
+masks = [[np.asarray(mask_layer(np.ones((1, width), dtype="float32"), training=True))[0] for width in SIZES[1:-1]]
+         for _ in range(2)]
+for step, step_masks in enumerate(masks, start=1):
+    kept = ", ".join(f"hidden layer {k + 1} keeps {int(np.sum(m > 0))} of {len(m)}" for k, m in enumerate(step_masks))
+    print(f"training step {step}: {kept}; each kept output times {step_masks[0].max():g}")
+
+
+def draw_network(ax, step_masks, title):
+    """Units as circles, layer by layer; dropped units white and crossed out, with no connections.
+    ``step_masks`` is None at inference (every unit kept, nothing rescaled)."""
+    training = step_masks is not None
+    hidden = step_masks if training else [np.ones(n) for n in SIZES[1:-1]]
+    keep = [np.ones(SIZES[0], bool)] + [m > 0 for m in hidden] + [np.ones(1, bool)]
+    ys = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in SIZES]
+    for k in range(len(SIZES) - 1):
+        for i, y0 in enumerate(ys[k]):
+            for j, y1 in enumerate(ys[k + 1]):
+                if keep[k][i] and keep[k + 1][j]:
+                    ax.plot([k, k + 1], [y0, y1], color="tab:blue", alpha=0.25, linewidth=0.7)
+    for k, (y, on) in enumerate(zip(ys, keep)):
+        for yi, alive in zip(y, on):
+            ax.scatter(k, yi, s=180, zorder=3, color="tab:blue" if alive else "white",
+                       edgecolors="tab:blue" if alive else "lightgray")
+            if not alive:
+                ax.scatter(k, yi, s=80, zorder=4, marker="x", color="gray")
+            elif training and 0 < k < len(SIZES) - 1:
+                ax.annotate("x2", (k, yi), xytext=(7, -3), textcoords="offset points", fontsize=7)
+    ax.set_xticks(range(len(SIZES)), ["inputs", "hidden 1", "hidden 2", "output"])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+draw_network(axes[0], masks[0], "training step 1: a thinned network;\nkept outputs x 2")
+draw_network(axes[1], masks[1], "training step 2: another thinned network")
+draw_network(axes[2], None, "inference: every unit,\noutputs not rescaled")
+fig.suptitle(f"Dropout({RATE}) after each hidden layer: dropped units crossed out", y=1.03)
+coursekit.save_figure(fig, "dropout_network")
+
+# %% [markdown]
 # ## The regularisers compared
 #
 # Now the comparison, 30 epochs each from the same start. The errors are measured from the
 # predictions (RMSE of the log price, dropout off), so no penalty term is in them.
+#
+# Keras multiplies the decay by the learning rate: each step shrinks a weight by
+# `learning_rate * weight_decay` of its size. Over a run, decay alone would leave
+# `(1 - learning_rate * weight_decay) ** steps` of it; the demo prints that for the decays it tries
+# and for Keras's default, over the steps the run made. This run is short (30 epochs of 14
+# batches), which is why its decays are far larger than the usual ones.
 
 
 # %%
@@ -144,6 +215,10 @@ for name, (penalty, decay, rate) in variants.items():
     results[name] = (rmse(model, houses.X_train, houses.y_train), rmse(model, houses.X_val, houses.y_val),
                      float(np.mean(np.abs(W) < 1e-3)), used)
     print(f"{name:<15} {results[name][0]:>10.3f} {results[name][1]:>9.3f} {results[name][2]:>24.2f} {used:>12}")
+
+steps = int(model.optimizer.iterations)
+print(f"\ndecay alone over the {steps} steps at learning rate 0.001 would leave of a weight's size: " + ", ".join(
+    f"{decay:g} -> {(1 - 1e-3 * decay) ** steps:.3f}" for decay in (0.004, 1.0, 10.0)) + " (0.004: Keras's default)")
 
 # %% [markdown]
 # ## The figure

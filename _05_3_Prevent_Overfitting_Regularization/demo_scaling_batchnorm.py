@@ -5,8 +5,10 @@
 # 128) trained three ways: on the inputs as the `data` package prepares them (sizes
 # log-transformed, every numeric column standardised on the training split), on the raw numbers
 # (lot areas in square feet up to six digits, years near 2000, next to 0/1 columns), and on the raw
-# numbers with a `BatchNormalization` layer in front, which standardises each input with the
-# statistics of each mini-batch and learns the scale itself.
+# numbers with a `BatchNormalization` layer in front. That layer estimates each input's mean and
+# variance from every mini-batch (and keeps moving averages of them for inference), standardises
+# the input with them, and only then applies a scale and a shift, the two things it learns by
+# gradient descent.
 #
 # BatchNormalization computes two different things. In training it normalises with the current
 # batch's mean and variance and updates its moving averages of them (`momentum` 0.99: each
@@ -51,8 +53,11 @@ def unscale(X: np.ndarray) -> np.ndarray:
 
 raw = {part: unscale(getattr(houses, f"X_{part}")) for part in ("train", "val")}
 living = houses.feature_names.index("Gr_Liv_Area")
-print(f"largest input, training split: prepared {np.abs(houses.X_train).max():.1f}, raw {raw['train'].max():,.0f}; "
-      f"living area: mean {raw['train'][:, living].mean():,.0f} square feet")
+largest = int(np.argmax(raw["train"].max(axis=0)))  # the raw column with the largest value
+print(f"largest input, training split: prepared {np.abs(houses.X_train).max():.1f} standard deviations; "
+      f"raw {raw['train'][:, largest].max():,.0f} ({houses.feature_names[largest]}, square feet)")
+print(f"living area (Gr_Liv_Area), training split: mean {raw['train'][:, living].mean():,.0f} square feet; "
+      f"lot area ({houses.feature_names[largest]}): mean {raw['train'][:, largest].mean():,.0f}")
 
 # %% [markdown]
 # ## Three ways to train the same network

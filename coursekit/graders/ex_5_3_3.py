@@ -177,7 +177,7 @@ def _input_scaling(student: Student, ctx, v):
                "needs its own scale, learned from the training rows")
 
 
-@EX.part("BatchNormalization learns the scale", points=3)
+@EX.part("BatchNormalization standardises the inputs", points=3)
 def _bn_first(student, ctx, v):
     raw_train, raw_val, raw_test = _raw_churn()
     coursekit.set_seed(ctx.seed)
@@ -188,7 +188,8 @@ def _bn_first(student, ctx, v):
     first_dense = next((i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Dense)), len(kinds))
     v.check("BatchNormalization before the first Dense layer", "BatchNormalization" in kinds[:first_dense], kinds[:first_dense + 1],
             "a BatchNormalization layer, then Dense", "the raw inputs reach the first Dense layer unscaled: a "
-            "BatchNormalization layer in front of it standardises them with each batch's statistics and learns the scale")
+            "BatchNormalization layer in front of it standardises them with each batch's statistics (moving averages at "
+            "inference), then applies its learned scale and shift")
     around = path_around(model, lambda layer: "Normalization" in type(layer).__name__)
     v.check("every path from the inputs passes the normalisation", around is None,
             " -> ".join(["input", *around, "output"]) if around else "yes", "no path around it",

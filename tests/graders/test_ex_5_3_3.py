@@ -154,7 +154,7 @@ def test_5_3_3_rejects_a_raw_path_around_the_normalisation_and_linear_hidden_lay
         model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
         return model
     ref = reference("5.3.3")
-    only = ["BatchNormalization learns the scale"]
+    only = ["BatchNormalization standardises the inputs"]
     assert_fails(EX.grade(ref.replaced(build_raw_input_network=bypass), seed, only=only),
                  "every path from the inputs passes the normalisation", "skips the normalisation")
     assert_fails(EX.grade(ref.replaced(build_raw_input_network=linear), seed, only=only),
@@ -172,7 +172,7 @@ def test_5_3_3_grades_the_logits_form_as_the_same_classifier(reference, seed):
         model.compile(keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True))
         return model
     verdict = EX.grade(reference("5.3.3").replaced(build_raw_input_network=logits), seed,
-                       only=["BatchNormalization learns the scale"])
+                       only=["BatchNormalization standardises the inputs"])
     assert not verdict.failures, verdict.report()
 
 
