@@ -2,7 +2,8 @@
 
 Goal: put an L1 penalty on the first layer of a churn network so that it stops using inputs that
 carry no signal, and write the rule that reads off which inputs a trained network still uses.
-Read first: README.md section 3, demo_l1_l2_geometry.py, demo_regularisers.py
+Read first: README.md sections 3 (L1) and 9 (the Keras listing), demo_l1_l2_geometry.py,
+demo_regularisers.py
 
 The rubric appends 20 columns of pure standard-normal noise to the 40 churn inputs and shuffles
 the 60 columns (the same order in every split; you are not told which columns are noise). Your

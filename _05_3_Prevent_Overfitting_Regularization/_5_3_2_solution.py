@@ -2,7 +2,8 @@
 
 Goal: build an Ames house-price network with dropout that predicts deterministically, then
 compute Monte Carlo dropout predictions and see where the network is unsure.
-Read first: README.md section 4, demo_regularisers.py
+Read first: README.md sections 4 (dropout, Monte Carlo dropout) and 9 (the Keras listing),
+demo_regularisers.py
 
 Your decisions: the network (where its Dropout layers go, their rates, the widths), its output
 layer, the loss and the optimizer. ``mean_target`` is the mean log price of the training sales,

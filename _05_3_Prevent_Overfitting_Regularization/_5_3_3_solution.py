@@ -4,7 +4,8 @@ Goal: make a churn network train on raw inputs (tenure in months, charges in dol
 columns) in two ways, by scaling the inputs and by a BatchNormalization layer that standardises
 them (with each batch's statistics in training, moving averages at inference) before its learned
 scale and shift, and write what a BatchNormalization layer computes in training and at inference.
-Read first: README.md section 6, demo_scaling_batchnorm.py
+Read first: README.md sections 6 (scaling, BatchNormalization's two modes) and 9 (the Keras
+listing), demo_scaling_batchnorm.py
 
 Your code: ``fit_scaler(X_train)`` learns whatever it needs from the raw training rows and
 returns a function that scales any array of raw rows; ``build_raw_input_network`` is a churn

@@ -3,7 +3,8 @@
 Goal: regularise an over-sized churn network trained on 400 customers, choosing the method and
 its strength with a budget of trials scored on validation data, so that it clearly beats the
 same network without regularisation on the test split.
-Read first: README.md sections 1, 2, 4, 5 and 7, demo_overfitting_curves.py
+Read first: README.md sections 1, 2, 4, 5 and 7, and 9 (the Keras listing: penalties, dropout,
+early stopping), demo_overfitting_curves.py
 
 The architecture is fixed: three hidden Dense layers of 256 ReLU units and one sigmoid output
 unit, compiled with Adam or AdamW at a learning rate of 0.001 and binary cross-entropy. With 400

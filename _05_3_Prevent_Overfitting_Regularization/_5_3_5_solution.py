@@ -3,7 +3,8 @@
 Goal: reuse a price network trained on plentiful Ames sales for eight neighbourhoods with only
 100 labelled sales, in two ways (a frozen body, and fine-tuning), and find out whether either
 beats training from scratch and beats the source network used as it is.
-Read first: README.md section 8, demo_transfer_learning.py
+Read first: README.md sections 8 (the recipe and its baselines) and 9 (the Keras listing: a frozen
+body, a new head), demo_transfer_learning.py
 
 The source network (a Sequential of Dense(64, relu), Dense(32, relu) and a Dense(1) output,
 compiled, predicting the log price) is trained by the rubric on the 1,098 training sales of the
