@@ -3,7 +3,7 @@
 Goal: write a Keras Tuner hypermodel whose search space has conditional hyperparameters and whose
 trials report the objective of lesson 5.4 (F1 at the threshold chosen on validation data), and
 random, Bayesian and Hyperband tuners on one budget that replay exactly for a seed.
-Read first: README.md section 5, demo_keras_tuner.py
+Read first: README.md section 4 (Hyperband) and section 5 (Keras Tuner, Hyperband's budget, pitfalls), demo_keras_tuner.py
 
 The churn network is yours to shape, within a search space named so that the rubric can read the
 trials (add other hyperparameters if you like):
@@ -16,7 +16,10 @@ trials (add other hyperparameters if you like):
 The objective is named "f1" and maximised: after training, ``fit`` returns the F1 of the model's
 validation predictions at the threshold that maximises it there (``best_f1``). The budget: each
 tuner spends at most 30 epochs -- 3 trials of 10 epochs for random and Bayesian search; Hyperband
-gives no model more than 10 epochs and all its models together at most 30.
+gives no model more than 10 epochs and all its models together at most 30. Mind the second bound:
+Hyperband's brackets start many short models and continue the best, so one run trains several
+times ``max_epochs`` in all (README section 5, "Hyperband's budget, added up", shows how to count
+them before you run anything).
 
 What the rubric does and measures (you do not write any of it):
 - calls ``best_f1`` on hidden cases (ties, few positives, a single row, scores outside [0, 1] or as
@@ -54,8 +57,8 @@ import keras_tuner
 import numpy as np
 
 TRIALS = 3  # trials of random and Bayesian search
-EPOCHS = 10  # epochs of one trial: the most Hyperband may train one model
-EPOCH_BUDGET = 30  # epochs of one tuner in all
+EPOCHS = 10  # epochs of one random or Bayesian trial; for Hyperband a cap per model, not a max_epochs that fits
+EPOCH_BUDGET = 30  # epochs of one tuner in all: for Hyperband, every bracket's epochs added up
 BATCH = 256  # the batch size of the rubric's retraining
 
 

@@ -146,6 +146,38 @@ print(f"learning rates seed 2 shares with seed 1: {len(values[0] & values[1])} o
       f"{len(values[0] & values[2])} of 5")
 
 # %% [markdown]
+# ## Hyperband's budget, counted before it runs
+#
+# Hyperband's `max_epochs` caps one model, not the search. Its oracle is driven here with made-up
+# scores, without training, and each bracket's proposals are added up: how many models each round
+# trains, to which epoch, and how many epochs a continued model adds (`tuner/epochs` minus
+# `tuner/initial_epoch`). First the pair "at most 10 epochs per model" invites, then this demo's.
+
+# %%
+def hyperband_plan(max_epochs, factor):
+    oracle = tuner(kt.Hyperband, ChurnCost(), "plan", max_epochs=max_epochs, factor=factor, seed=1).oracle
+    oracle.verbose = 0
+    rounds = {}  # (bracket, round) -> [models, epochs reached, epochs added per model]
+    while (trial := oracle.create_trial("demo")).status == "RUNNING":
+        hp = trial.hyperparameters.values
+        entry = rounds.setdefault((hp["tuner/bracket"], hp["tuner/round"]), [0, hp["tuner/epochs"], 0])
+        entry[0] += 1
+        entry[2] = hp["tuner/epochs"] - hp["tuner/initial_epoch"]
+        oracle.update_trial(trial.trial_id, {"cost": float(np.random.default_rng(len(oracle.trials)).random())})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    print(f"Hyperband max_epochs={max_epochs}, factor={factor}: {len({b for b, _ in rounds})} brackets")
+    for bracket in sorted({b for b, _ in rounds}, reverse=True):
+        steps = [rounds[b, r] for b, r in sorted(rounds) if b == bracket]
+        text = ", then ".join(f"{n} model{'s' * (n > 1)} to epoch {e} (+{a} each)" for n, e, a in steps)
+        print(f"  bracket {bracket}: {text} = {sum(n * a for n, _, a in steps)} epochs")
+    print(f"  in all: {sum(n for n, _, _ in rounds.values())} trials, {sum(n * a for n, _, a in rounds.values())} epochs")
+
+
+for max_epochs, factor in [(10, 3), (4, 4)]:
+    hyperband_plan(max_epochs, factor)
+
+# %% [markdown]
 # ## The three searches, 15 epochs each
 #
 # 3 trials of 5 epochs for random and Bayesian search (2 random starts, then one proposal of the

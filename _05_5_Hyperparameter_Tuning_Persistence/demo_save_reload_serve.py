@@ -21,11 +21,14 @@ args = coursekit.demo("5.5")  # --seed and --figures from a shell; the defaults 
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
+import h5py
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 import _lesson55
@@ -56,12 +59,13 @@ proba = _lesson55.predict_records(model, split.test)
 print(f"trained {len(history.epoch)} epochs; test ROC AUC {roc_auc_score(split.test[schema.TARGET], proba):.4f}")
 
 # %% [markdown]
-# ## Three ways to save
+# ## Three ways to save, and a LiteRT export
 #
 # `.keras` is a zip of the architecture (JSON config), the weights and the optimizer state: the
-# file to keep. `export` writes a TensorFlow SavedModel -- a graph that TF Serving, TFLite
-# converters or another language can run without the Python code. `.weights.h5` holds numbers
-# only: the code that built the model must build it again before loading them.
+# file to keep. `export` writes a TensorFlow SavedModel -- a graph that TF Serving or another
+# language can run without the Python code -- and, with `format="litert"`, one `.tflite` file for
+# phones and small devices. `.weights.h5` holds variables only (the layers', and the optimizer's
+# of a compiled, trained model): the code that built the model must build it again before loading.
 
 # %%
 tmp = tempfile.TemporaryDirectory(prefix="lesson55_demo_")
@@ -69,20 +73,30 @@ folder = Path(tmp.name)
 model.save(folder / "churn.keras")
 model.export(str(folder / "churn_savedmodel"), verbose=False)
 model.save_weights(folder / "churn.weights.h5")
+model.export(str(folder / "churn.tflite"), format="litert", verbose=False)
 
 
 def size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
 
 
-sizes = {name: size(folder / name) for name in ["churn.keras", "churn_savedmodel", "churn.weights.h5"]}
+sizes = {name: size(folder / name) for name in ["churn.keras", "churn_savedmodel", "churn.weights.h5", "churn.tflite"]}
 for name, nbytes in sizes.items():
     print(f"{name:<18} {nbytes / 1024:8.1f} KiB")
+
+# What a .weights.h5 file holds: the values under each of its top-level groups.
+counts = {}
+with h5py.File(folder / "churn.weights.h5", "r") as f:
+    f.visititems(lambda name, obj: counts.update({name.split("/")[0]: counts.get(name.split("/")[0], 0) + obj.size})
+                 if isinstance(obj, h5py.Dataset) else None)
+print(f"churn.weights.h5 holds {counts.get('layers', 0):,} values of the layers and {counts.get('optimizer', 0):,} of "
+      f"the optimizer (Adam's two moments per trainable weight, its step count and its rate)")
 
 # %% [markdown]
 # ## Reload and compare
 #
-# Reload each and compare the predictions on the test records.
+# Reload each and compare the predictions on the test records; the `.tflite` file runs in
+# TensorFlow Lite's interpreter.
 
 # %%
 reloaded = keras.models.load_model(folder / "churn.keras")  # safe_mode=True: runs no code from the file
@@ -92,6 +106,16 @@ rebuilt.load_weights(folder / "churn.weights.h5")  # ... until the saved ones ar
 for name, artifact in [(".keras", reloaded), ("SavedModel", served), (".weights.h5", rebuilt)]:
     gap = np.max(np.abs(_lesson55.predict_records(artifact, split.test) - proba))
     print(f"{name:<12} max |reloaded - original| = {gap:.2e}")
+
+# The .tflite file runs in TensorFlow Lite's interpreter, one named input per raw column as in the
+# SavedModel. TF 2.21 still ships tf.lite.Interpreter, with a warning that it is deprecated in
+# favour of the interpreter of the ai_edge_litert package (not installed here).
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+    runner = tf.lite.Interpreter(model_path=str(folder / "churn.tflite")).get_signature_runner("serving_default")
+lite = runner(**{k: v.numpy() for k, v in _lesson55.raw_inputs(split.test).items()})["output_0"].ravel()
+gap = np.max(np.abs(lite - proba))
+print(f"{'.tflite':<12} max |LiteRT - original|   = {gap:.1e} (below 1e-5: {gap < 1e-5})")
 
 # %% [markdown]
 # ## Serving
@@ -143,9 +167,9 @@ except ValueError as exc:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-axes[0].barh(list(sizes), [v / 1024 for v in sizes.values()], color=["tab:blue", "tab:orange", "tab:green"])
+axes[0].barh(list(sizes), [v / 1024 for v in sizes.values()], color=["tab:blue", "tab:orange", "tab:green", "tab:purple"])
 axes[0].set_xlabel("size on disk (KiB)")
-axes[0].set_title("one model, three artifacts")
+axes[0].set_title("one model, four artifacts")
 axes[1].scatter(proba[:5], fresh, s=40)
 axes[1].plot([0, 1], [0, 1], color="grey", lw=1)
 axes[1].set_xlabel("probability in the training process")
