@@ -4,7 +4,8 @@
 # The preprocessing -- scaling the numbers, one-hot encoding the categories -- is built from Keras
 # layers inside the model, so the saved artifact maps a raw customer record to a churn probability
 # and nobody has to ship a matching scikit-learn preprocessor beside it. The model is saved three
-# ways (`.keras`, an exported SavedModel, `.weights.h5`), each is reloaded and compared, and
+# ways (`.keras`, an exported SavedModel, `.weights.h5`) and exported as a LiteRT (`.tflite`) file;
+# each is reloaded and compared, and
 # `predict_churn.py` scores a CSV of raw records in a fresh Python process. A truncated file and a
 # `Lambda` layer show what loading refuses, and why.
 #
