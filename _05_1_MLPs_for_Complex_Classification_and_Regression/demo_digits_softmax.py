@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
 import data
-from coursekit.training import fast_fit, predict
 
 # %% [markdown]
 # ## The data and the classifier
@@ -57,9 +56,10 @@ results = {}
 for name, hidden in [("softmax regression", []), ("128 ReLU + softmax", [128])]:
     coursekit.set_seed(args.seed)
     model = softmax_classifier(hidden)
-    history = fast_fit(model, digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=150,
-                       batch_size=32, patience=10, seed=args.seed)
-    probs = predict(model, digits.X_test)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+    history = model.fit(digits.X_train, digits.y_train, validation_data=(digits.X_val, digits.y_val), epochs=100,
+                        batch_size=64, callbacks=[stop], verbose=0)
+    probs = model.predict(digits.X_test, verbose=0)
     results[name] = probs
     print(f"{name}: {model.count_params():,} weights, {len(history.epoch)} epochs, "
           f"test accuracy {accuracy_score(digits.y_test, probs.argmax(axis=1)):.3f}")

@@ -24,7 +24,6 @@ import numpy as np
 from sklearn.linear_model import Ridge
 
 import data
-from coursekit.training import fast_fit, predict
 
 # %% [markdown]
 # ## The data
@@ -68,8 +67,9 @@ model = keras.Sequential(
 )
 model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", steps_per_execution=32)
 print(f"weights: {model.count_params():,} for {len(houses.y_train):,} training sales")
-history = fast_fit(model, houses.X_train, houses.y_train, houses.X_val, houses.y_val, epochs=200,
-                   batch_size=32, patience=10, seed=args.seed)
+stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+history = model.fit(houses.X_train, houses.y_train, validation_data=(houses.X_val, houses.y_val), epochs=200,
+                    batch_size=32, callbacks=[stop], verbose=0)
 best = int(np.argmin(history.history["val_loss"]))
 print(f"epochs run: {len(history.epoch)}, best epoch {best + 1}: training loss {history.history['loss'][best]:.4f}, "
       f"validation loss {history.history['val_loss'][best]:.4f}; last epoch: training "
@@ -95,7 +95,7 @@ print(f"ridge: alpha {alpha:g} chosen on the validation split (validation MSE {m
 # %%
 truth = data.to_dollars(houses.y_test)
 preds = {
-    "MLP": data.to_dollars(predict(model, houses.X_test)),
+    "MLP": data.to_dollars(model.predict(houses.X_test, verbose=0).ravel()),
     "ridge": data.to_dollars(Ridge(alpha=alpha).fit(houses.X_train, houses.y_train).predict(houses.X_test)),
 }
 for name, pred in preds.items():
