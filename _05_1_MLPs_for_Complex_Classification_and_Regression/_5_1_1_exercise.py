@@ -1,8 +1,9 @@
 """Exercise 5.1.1 -- Depth vs width under a parameter budget.
 
-Goal: design a deep and a shallow churn classifier of at most 3,000 weights each, and find out
+Goal: design a deep and a shallow churn classifier of at most 3,000 parameters each, and find out
 which ranks churners better.
-Read first: README.md sections 1 and 3, demo_churn_classifier.py
+Read first: README.md sections 1 and 3 (counting parameters), 4 (why depth), 5 (the Keras
+workflow) and 6 (ROC AUC); demo_churn_classifier.py, demo_why_depth.py
 
 Your decisions: the widths of each network (the deep one has three or more hidden layers, the
 shallow one exactly one), their activations, the output layer, the loss and the optimizer you
@@ -10,8 +11,8 @@ compile with. Count before you build: ``count_params`` is your tool for staying 
 
 What the rubric does and measures (you do not write any of it):
 - calls ``count_params`` on networks you have not seen and compares with Keras's own count;
-- builds each of your networks for the 40 churn inputs, checks its depth, its weight count
-  (at most 3,000), its output layer and its loss;
+- builds each of your networks for the 40 churn inputs, checks its depth, its parameter count
+  (weights and biases, at most 3,000), its output layer and its loss;
 - trains each with your optimizer and loss (at most 40 epochs, early stopping on the validation
   loss, best epoch restored), then scores the test split itself: test ROC AUC >= 0.815 each.
   It prints both validation AUCs and a logistic regression's test AUC for comparison.
@@ -36,13 +37,13 @@ def count_params(n_inputs: int, hidden: list[int], n_outputs: int = 1) -> int:
 
 
 def build_deep(n_features: int) -> keras.Model:
-    """A compiled churn classifier with three or more hidden layers and at most 3,000 weights."""
+    """A compiled churn classifier with three or more hidden layers and at most 3,000 parameters."""
     # TODO: choose the widths (count them first), build the network, compile it, return it.
     raise NotImplementedError("build_deep: return a compiled network with 3+ hidden layers within the budget")
 
 
 def build_shallow(n_features: int) -> keras.Model:
-    """A compiled churn classifier with exactly one hidden layer and at most 3,000 weights."""
+    """A compiled churn classifier with exactly one hidden layer and at most 3,000 parameters."""
     # TODO: the widest single hidden layer the budget allows is one option; is it the best?
     raise NotImplementedError("build_shallow: return a compiled network with one hidden layer within the budget")
 

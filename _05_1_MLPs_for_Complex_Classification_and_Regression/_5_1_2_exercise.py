@@ -2,7 +2,8 @@
 
 Goal: a churn classifier of 12 hidden layers of 16 units does not learn at all with sigmoid
 hidden layers; make the same architecture learn by choosing how its layers compute.
-Read first: README.md section 2, demo_activations.py
+Read first: README.md sections 2 (activations and the initialisation each needs) and 5 (the
+Keras workflow); demo_activations.py
 
 The architecture is fixed: 40 inputs, 12 hidden Dense layers of 16 units each, one output unit.
 Your decisions: the hidden activation, the initialisation that goes with it, the output

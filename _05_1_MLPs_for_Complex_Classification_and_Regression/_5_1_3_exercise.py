@@ -2,7 +2,8 @@
 
 Goal: classify scikit-learn's 8x8 handwritten digits (ten classes) twice, once trained on integer
 labels 0-9 and once on one-hot rows, and turn predicted probabilities into classes.
-Read first: README.md sections 1 and 6, demo_digits_softmax.py
+Read first: README.md sections 1 (output layers and losses), 5 (the Keras workflow) and 8
+(softmax); demo_digits_softmax.py
 
 Your decisions: each network's hidden layers, its output layer and the loss that fits the
 format of the labels it will be trained on, and the optimizer. You also write the two small

@@ -2,7 +2,8 @@
 
 Goal: predict the sale price of real Ames, Iowa houses (2006-2010) from 261 preprocessed inputs
 with an MLP that learns log prices, and write the error measures that report it in dollars.
-Read first: README.md section 5, demo_housing_regressor.py
+Read first: README.md sections 5 (the Keras workflow) and 7 (log targets, the output bias, the
+L2 weight penalty); demo_housing_regressor.py
 
 Your decisions: the network (widths, activations, anything that keeps it from memorising 1,755
 training sales), its output layer, the loss and the optimizer. ``mean_target`` is the mean log

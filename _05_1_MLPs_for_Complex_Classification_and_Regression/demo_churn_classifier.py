@@ -63,13 +63,15 @@ model.summary()
 # ## Depth costs weights
 #
 # Which design is bigger depends on the widths, not on the shape: with 40 inputs a narrowing
-# 128-64-32 pyramid has more weights than 64-64-64.
+# 128-64-32 pyramid has more parameters (weights and biases) than 64-64-64. Each Dense layer costs
+# the product of the widths on either side of it, plus its biases.
 
 # %%
 for widths in [(128, 64, 32), (64, 64, 64), (64, 32)]:
     design = keras.Sequential([keras.Input(shape=(churn.n_features,))]
                               + [keras.layers.Dense(w) for w in widths] + [keras.layers.Dense(1)])
-    print(f"hidden {'-'.join(map(str, widths))}: {design.count_params():,} weights")
+    per_layer = " + ".join(f"{layer.count_params():,}" for layer in design.layers)
+    print(f"hidden {'-'.join(map(str, widths))}: {design.count_params():,} parameters ({per_layer}, layer by layer)")
 
 # %% [markdown]
 # ## Training

@@ -61,7 +61,7 @@ for name, hidden in [("softmax regression", []), ("128 ReLU + softmax", [128])]:
                         batch_size=64, callbacks=[stop], verbose=0)
     probs = model.predict(digits.X_test, verbose=0)
     results[name] = probs
-    print(f"{name}: {model.count_params():,} weights, {len(history.epoch)} epochs, "
+    print(f"{name}: {model.count_params():,} parameters, {len(history.epoch)} epochs, "
           f"test accuracy {accuracy_score(digits.y_test, probs.argmax(axis=1)):.3f}")
 
 # %% [markdown]
