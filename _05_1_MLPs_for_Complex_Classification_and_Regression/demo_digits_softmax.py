@@ -57,7 +57,7 @@ for name, hidden in [("softmax regression", []), ("128 ReLU + softmax", [128])]:
     coursekit.set_seed(args.seed)
     model = softmax_classifier(hidden)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
-    history = model.fit(digits.X_train, digits.y_train, validation_data=(digits.X_val, digits.y_val), epochs=100,
+    history = model.fit(digits.X_train, digits.y_train, validation_data=(digits.X_val, digits.y_val), epochs=60,
                         batch_size=64, callbacks=[stop], verbose=0)
     probs = model.predict(digits.X_test, verbose=0)
     results[name] = probs
