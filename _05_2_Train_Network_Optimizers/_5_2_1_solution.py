@@ -3,7 +3,8 @@
 Goal: with plain SGD and a budget of 4 epochs in batches of at least 256 rows, bring the churn
 network to a low validation loss by choosing the learning rate and the batch size, and write
 the learning-rate range test that tells you where to look.
-Read first: README.md sections 2 and 4, demo_learning_rate.py
+Read first: README.md sections 2 (batch size) and 3 (the learning rate and the range test),
+demo_learning_rate.py
 
 The network is fixed (``task_network``: 40 inputs, 32 and 16 ReLU units, one sigmoid output) and
 so is the optimizer: plain SGD, no momentum. The budget: 4 epochs; batches of at least 256 rows

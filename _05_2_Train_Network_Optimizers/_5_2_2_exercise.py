@@ -3,7 +3,7 @@
 Goal: rank SGD, SGD with momentum, Nesterov momentum, RMSprop, Adam and AdamW on churn under one
 training budget, with a learning rate chosen for each, and report the ranking with its spread
 over seeds.
-Read first: README.md sections 3 and 4, demo_optimizers.py
+Read first: README.md sections 3 (the learning rate) and 4 (optimizers), demo_optimizers.py
 
 A comparison that gives every optimizer the same learning rate, or one seed, measures the rate
 and the luck rather than the optimizer. The budget, the same for all: the network of the task

@@ -2,7 +2,8 @@
 
 Goal: measure, layer by layer, how much gradient reaches a deep churn network that does not
 learn, then make the same network learn while keeping its sigmoid hidden layers.
-Read first: README.md section 5, demo_gradients.py
+Read first: README.md section 5 (the chain rule's product, the cures: batch normalisation and
+residual connections) and section 7 (a custom callback), demo_chain_rule.py, demo_gradients.py
 
 ``given_network`` is the patient: 10 hidden Dense layers of 32 sigmoid units, initialised with
 tiny random weights, compiled with Adam. Trained on churn, it ranks customers no better than a

@@ -2,7 +2,8 @@
 
 Goal: a network that predicts Ames sale prices in dollars diverges to a loss of nan in its first
 epoch; find out why and make it train to a useful error, by your choice of remedy.
-Read first: README.md section 5, demo_gradients.py
+Read first: README.md section 5 (exploding gradients and clipping: the three routes),
+demo_gradients.py
 
 ``given_network`` is the failing setup: 4 hidden Dense layers of 64 ReLU units, a linear output,
 mean squared error, plain SGD at 0.01, fitted to prices in dollars (about $180,000 on average).

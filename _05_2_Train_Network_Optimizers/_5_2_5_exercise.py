@@ -3,7 +3,8 @@
 Goal: write a warm-up + cosine-decay learning rate that runs inside Keras's compiled training step
 and is saved with the model, and choose settings with which a churn fit ends settled, no worse
 than a constant rate.
-Read first: README.md section 4, demo_learning_rate.py
+Read first: README.md section 3 (schedules, and how to choose a warm-up's peak) and section 7
+(a schedule in a fit), demo_learning_rate.py
 
 The schedule. The step s counts optimizer updates from 0; W = warmup_steps, T = total_steps,
 1 <= W < T. Warm-up (s < W): the rate rises linearly from 0 at s = 0 to peak_rate at s = W. Decay

@@ -3,7 +3,8 @@
 Goal: write the training call of a job that can be killed at any epoch and restarted: the
 restart must carry on from where the job stopped, with the same weights, the same optimizer
 state and the same early-stopping state, not start again.
-Read first: README.md section 6, demo_callbacks.py
+Read first: README.md section 6 (callbacks, and what BackupAndRestore does not restore),
+demo_callbacks.py
 
 ``fit_resumable(model, train, epochs, backup_dir, callbacks)`` trains the compiled ``model`` on
 the training rows (validation on the validation rows, batches of 128, at most ``epochs`` epochs
