@@ -138,6 +138,43 @@ def test_three_workers_share_a_study_in_a_journal_file(lesson, tmp_path):
     assert {t.user_attrs["worker"] for t in study.trials} == {"worker 1", "worker 2", "worker 3"}
 
 
+@pytest.mark.distributed
+def test_keras_tuner_s_chief_holds_the_trials_of_both_workers(tmp_path):
+    port = distributed.free_port()
+
+    def start(role):
+        env = distributed.worker_env({"KERASTUNER_TUNER_ID": role, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                                      "KERASTUNER_ORACLE_PORT": str(port)})
+        return distributed.start_worker(role, [str(LESSON / "keras_tuner_worker.py"), "--directory", str(tmp_path / role),
+                                               "--trials", "4", "--epochs", "3"], env=env, cwd=LESSON)
+
+    chief = start("chief")
+    workers = [start("tuner0"), start("tuner1")]
+    try:
+        codes = distributed.wait_all(workers, timeout=400)
+        assert codes == [0, 0], _outputs(workers)
+        assert chief.wait(timeout=90) == 0, chief.output  # the chief ends by itself (it polls every 20 s)
+    finally:
+        chief.kill()
+
+    reported = {}
+    for worker in workers:
+        for line in worker.lines:
+            m = re.match(rf"{worker.name}: trial (\d+) ends: validation cost ([\d.]+)", line)
+            if m:
+                reported[m.group(1)] = (worker.name, float(m.group(2)))
+    assert {name for name, _ in reported.values()} == {"tuner0", "tuner1"}, _outputs(workers)
+    held = {m.group(1): float(m.group(2)) for m in re.finditer(r"chief: trial (\d+) completed: validation cost ([\d.]+)",
+                                                                 chief.output)}
+    assert held.keys() == reported.keys() and len(held) == 4, (held, reported)
+    for trial_id, (_, cost) in reported.items():
+        assert abs(held[trial_id] - cost) < 1e-4
+    saved = {json.loads(p.read_text())["trial_id"]: json.loads(p.read_text())["score"]
+             for p in (tmp_path / "chief" / "churn").glob("trial_*/trial.json")}
+    assert saved.keys() == held.keys()
+    assert not list((tmp_path / "tuner0" / "churn").glob("oracle.json")), "a worker kept an oracle of its own"
+
+
 @pytest.fixture(scope="module")
 def bench():
     sys.path.insert(0, str(LESSON))
