@@ -253,8 +253,9 @@ def churn_cost_hypermodel(n_features: int):
 def start_optuna_workers(folder, storage: str, study: str, n: int = 3, trials: int = 12, epochs: int = 6,
                          seed: int = 0, kill: tuple[int, int] | None = None) -> list:
     """Start ``n`` processes of ``optuna_worker.py`` (in the lesson ``folder``) on a study, worker k with the
-    sampler seed ``1000 * seed + k``. ``kill=(k, m)``: worker k is killed (SIGKILL) one second after it
-    prints that its m-th trial starts -- mid-trial, with its heartbeat running. Returns the workers
+    sampler seed ``1000 * seed + k``. ``kill=(k, m)``: worker k is killed (SIGKILL) half a second after it
+    prints that its m-th trial starts -- mid-trial (the trial is RUNNING in the storage, its model
+    training), with its heartbeat running. Returns the workers
     (``coursekit.distributed.Worker``: the lines each printed, when, and when it was killed)."""
     import threading
     from pathlib import Path
@@ -267,7 +268,7 @@ def start_optuna_workers(folder, storage: str, study: str, n: int = 3, trials: i
         if kill and worker.name == f"worker {kill[0]}" and " starts: " in line:
             started[worker.name] = started.get(worker.name, 0) + 1
             if started[worker.name] == kill[1]:
-                threading.Timer(1.0, worker.kill).start()
+                threading.Timer(0.5, worker.kill).start()
 
     script = str(Path(folder) / "optuna_worker.py")
     return [distributed.start_worker(f"worker {k}", [script, "--storage", storage, "--study", study,
