@@ -29,7 +29,8 @@ the order of the sequential run. N worker processes -- here on this machine; on 
 command with ``--worker`` and the same URL -- each take the next job, run its search (the studies of
 TPE and Hyperband live in the storage too) and store its rows in the job's trial; this process
 waits, collects the rows and writes the same CSV. A search is sequential inside, so its trials and
-scores are those of the sequential run: more workers make the benchmark faster, not different. With
+scores are those of the sequential run: workers on machines of their own make the benchmark faster,
+not different (on one 2-core machine they do not make it faster: lesson 5.5's README has the times). With
 a database, a worker that dies mid-search stops sending its heartbeat, and another worker runs that
 search again from the start.
 """
