@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -94,6 +96,39 @@ def reference():
         return Student.load(ex_id, catalog.exercise_file(ex_id, "solution"))
 
     return load
+
+
+def once_per_run(tmp_path_factory, name: str, make):
+    """``make(folder)`` once per pytest run, also under ``-n``: the first worker that needs it computes it
+    (the others wait for it) and leaves its pickled result in the run's shared temporary folder; a module
+    fixture of an expensive grading is then paid once, not by every worker that runs one of its tests."""
+    import pickle
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # popen-gwN's parent: one folder for every worker of this run
+    folder, lock_path = base / f"once-{name}", base / f"once-{name}.lock"
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: each worker makes its own
+        folder = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp(), prefix=name))
+        return make(folder)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = folder / "result.pickle"
+        if result.is_file():
+            return pickle.loads(result.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+        folder.mkdir()
+        value = make(folder)
+        result.write_bytes(pickle.dumps(value))
+        return value
+
+
+@pytest.fixture(scope="session")
+def once(tmp_path_factory):
+    """``once(name, make)``: :func:`once_per_run` for a module fixture."""
+    return lambda name, make: once_per_run(tmp_path_factory, name, make)
 
 
 @pytest.fixture(scope="session")

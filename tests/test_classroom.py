@@ -37,8 +37,12 @@ def _grade_class(class_dir: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("class")
+def graded(once):
+    return once("classroom", _grade_a_class)
+
+
+def _grade_a_class(tmp: Path) -> dict:
+    """A class of five, graded twice into one folder (the second run resumes): once per test run."""
     klass = tmp / "class"
     ann = klass / "ann" / LESSON  # a course copy, every 5.4 exercise solved
     ann.mkdir(parents=True)
@@ -69,6 +73,7 @@ def _book(out: Path) -> dict[str, dict]:
         return {row["student"]: row for row in csv.DictReader(f)}
 
 
+@pytest.mark.platforms
 def test_a_class_grades_in_one_command_with_the_same_maximum_for_everyone(graded):
     proc = graded["first"]
     assert proc.returncode == 3, proc.stdout + proc.stderr  # eve's zip could not be read; the others are graded
@@ -81,6 +86,7 @@ def test_a_class_grades_in_one_command_with_the_same_maximum_for_everyone(graded
     assert book["dan"]["total"] == "0" and book["cat"]["total"] == "0"
 
 
+@pytest.mark.platforms
 def test_each_student_gets_grades_feedback_and_gradescope_results(graded):
     folder = graded["out"] / "students"
     grades = json.loads((folder / "ben" / "grades.json").read_text())
@@ -100,6 +106,7 @@ def test_each_student_gets_grades_feedback_and_gradescope_results(graded):
     assert "20 / 60" in (folder / "ben" / "feedback.md").read_text()
 
 
+@pytest.mark.platforms
 def test_junit_counts_one_case_per_student_and_exercise(graded):
     root = ET.parse(graded["out"] / "junit.xml").getroot()
     cases = list(root.iter("testcase"))
@@ -109,6 +116,7 @@ def test_junit_counts_one_case_per_student_and_exercise(graded):
     assert int(root.get("failures")) == failures == 4 * len(IDS) - 6 - 2 and int(root.get("errors")) == errors == 1
 
 
+@pytest.mark.platforms
 def test_an_interrupted_class_run_resumes_without_regrading(graded):
     proc = graded["second"]
     assert proc.stdout.count("already graded with this course version and seed") == 4, proc.stdout
@@ -120,6 +128,7 @@ def _course(edition: Path, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONPATH": str(edition)}, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.platforms
 def test_the_student_edition_works_without_solutions(tmp_path):
     edition = tmp_path / "module5-student"
     made = subprocess.run([sys.executable, "-m", "coursekit.cli", "edition", str(edition)], capture_output=True,
@@ -138,6 +147,7 @@ def test_the_student_edition_works_without_solutions(tmp_path):
     assert "with your instructor" in _course(edition, "solution", "5.4.1").stdout
 
 
+@pytest.mark.platforms
 def test_the_gradescope_bundle_runs_as_gradescope_runs_it(tmp_path):
     """Unpacked into <root>/source as Gradescope does, run_autograder on a submission of loose files
     writes <root>/results/results.json (setup.sh needs the network: the course is already installed here)."""
@@ -164,6 +174,7 @@ def test_the_gradescope_bundle_runs_as_gradescope_runs_it(tmp_path):
     assert {t["name"].split()[0]: t["status"] for t in results["tests"]}["5.4.6"] == "passed"
 
 
+@pytest.mark.platforms
 def test_the_github_classroom_grading_step_runs_as_a_command(tmp_path):
     """The workflow's "Grade" step, run as the runner runs it (bash -e) in a student's repository."""
     workflow = (catalog.REPO / "docs" / "platforms" / "classroom.yml").read_text()
@@ -185,6 +196,7 @@ def test_the_github_classroom_grading_step_runs_as_a_command(tmp_path):
     assert json.loads((repo / "grades" / "results.json").read_text())["score"] == 10
 
 
+@pytest.mark.platforms
 def test_pytest_grades_the_class_with_the_same_verdicts(graded, tmp_path):
     """An instructor whose CI runs pytest: `pytest --class DIR` gives one JUnit case per student and
     exercise, with the status and points of `course grade --class`."""

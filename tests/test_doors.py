@@ -37,6 +37,7 @@ def seed():
     return SEED
 
 
+@pytest.mark.platforms
 def test_every_door_gives_the_same_verdict(tmp_path, graded_file):
     files = [str(catalog.exercise_file(i, "solution")) for i in IDS]
     # 1. python _5_N_K_exercise.py: the file's own selfcheck, in one process, file after file

@@ -37,6 +37,7 @@ def _course(copy: Path, *args: str, cwd: Path | None = None) -> subprocess.Compl
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.platforms
 def test_a_half_written_exercise_in_the_students_own_copy_is_graded(tmp_path):
     """The student edits the course's own exercise file, in place, and grades it with the course's own
     `course` command: a whole copy of the course whose coursekit is the one that runs, so that its
@@ -119,6 +120,7 @@ def _tracked_changes() -> str | None:
     return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout
 
 
+@pytest.mark.platforms
 def test_running_a_demo_leaves_the_checkout_as_it_was():
     """`course run` writes its figures into the git-ignored figures/latest/, never over the committed ones."""
     before = _tracked_changes()

@@ -160,10 +160,13 @@ for _ in range(100_000):
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(once):
+    return once("hostile", _grade_a_hostile_copy)
+
+
+def _grade_a_hostile_copy(tmp: Path) -> dict:
     """One student copy with an attack in each cheap exercise, shadowing modules and a conftest.py,
-    graded once, one exercise at a time."""
-    tmp = tmp_path_factory.mktemp("hostile")
+    graded once per test run, one exercise at a time."""
     marks = tmp / "marks"
     marks.mkdir()
     lesson = catalog.LESSONS["5.4"].folder
@@ -261,6 +264,7 @@ def test_the_grader_cleans_up_when_it_is_stopped(tmp_path):
     assert not list(Path(tempfile.gettempdir()).glob(f"course-grade-{grader.pid}-*"))
 
 
+@pytest.mark.platforms
 def test_a_full_clone_grades_exactly_as_its_exercise_files_alone(tmp_path):
     """The student hands in the whole course: its own tests/, conftest.py and coursekit/ play no part."""
     if not (REPO / ".git").exists():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,15 @@ def tools():
 
 
 @pytest.fixture(scope="module")
-def artifact(tools, tmp_path_factory):
+def artifact(tools, once):
     train, _ = tools
-    out = tmp_path_factory.mktemp("artifact") / "churn.keras"
-    assert train.main([str(out), "--epochs", "2"]) == 0
-    return out
+
+    def make(folder: Path) -> Path:  # once per test run, for every worker
+        out = folder / "churn.keras"
+        assert train.main([str(out), "--epochs", "2"]) == 0
+        return out
+
+    return once("artifact", make)
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +185,7 @@ def test_the_trainer_keeps_an_existing_artifact_and_refuses_bad_arguments(tools,
     assert stop.value.code == 2 and len(err) == 1 and "invalid int value" in err[0]
 
 
+@pytest.mark.platforms
 def test_both_commands_run_as_commands(artifact, records, tmp_path):
     """A real process each: the trainer writes a SavedModel folder, the server scores with it."""
     saved = tmp_path / "churn_savedmodel"

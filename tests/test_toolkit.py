@@ -208,6 +208,7 @@ def test_grade_refuses_missing_root(tmp_path):
     assert cli.main(["grade", "--root", str(tmp_path / "nope")]) == 2
 
 
+@pytest.mark.platforms
 def test_course_run_one_demo(tmp_path, capsys):
     assert cli.main(["run", "5.1", "activations", "--figures", str(tmp_path)]) == 0
     assert (tmp_path / "activations.png").exists()

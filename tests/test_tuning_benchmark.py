@@ -33,6 +33,7 @@ def _read(path):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.platforms
 def test_every_strategy_gets_the_same_budget_and_an_honest_best_so_far(bench, tmp_path, capsys):
     out = tmp_path / "tiny.csv"
     assert bench.main(["--seeds", "0", "--fits", "2", "--max-epochs", "3", "--out", str(out)]) == 0
