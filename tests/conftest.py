@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -129,6 +130,19 @@ def once_per_run(tmp_path_factory, name: str, make):
 def once(tmp_path_factory):
     """``once(name, make)``: :func:`once_per_run` for a module fixture."""
     return lambda name, make: once_per_run(tmp_path_factory, name, make)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """Lesson 5.5's ``benchmark_tuning.py`` as a module, its folder on ``sys.path`` as when it runs."""
+    from coursekit.grading import load_module
+
+    folder = catalog.REPO / catalog.LESSONS["5.5"].folder
+    sys.path.insert(0, str(folder))
+    try:
+        yield load_module(folder / "benchmark_tuning.py")
+    finally:
+        sys.path.remove(str(folder))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ import warnings
 import pytest
 
 from coursekit import catalog, distributed
-from coursekit.grading import load_module
 
 LESSON = catalog.REPO / catalog.LESSONS["5.5"].folder
 
@@ -173,15 +172,6 @@ def test_keras_tuner_s_chief_holds_the_trials_of_both_workers(tmp_path):
              for p in (tmp_path / "chief" / "churn").glob("trial_*/trial.json")}
     assert saved.keys() == held.keys()
     assert not list((tmp_path / "tuner0" / "churn").glob("oracle.json")), "a worker kept an oracle of its own"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(LESSON))
-    try:
-        yield load_module(LESSON / "benchmark_tuning.py")
-    finally:
-        sys.path.remove(str(LESSON))
 
 
 @pytest.mark.distributed

@@ -9,23 +9,12 @@ trials scored, and that the committed CSV the lesson quotes is complete.
 from __future__ import annotations
 
 import csv
-import sys
 
 import pytest
 
 from coursekit import catalog
-from coursekit.grading import load_module
 
 LESSON = catalog.REPO / catalog.LESSONS["5.5"].folder
-
-
-@pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(LESSON))
-    try:
-        yield load_module(LESSON / "benchmark_tuning.py")
-    finally:
-        sys.path.remove(str(LESSON))
 
 
 def _read(path):
