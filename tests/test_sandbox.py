@@ -189,7 +189,9 @@ def _grade_a_hostile_copy(tmp: Path) -> dict:
             "bounded": bounded, "tmp": tmp, "install": install}
 
 
-pytestmark = pytest.mark.skipif(not LINUX, reason="the sandbox's process limits are Linux's (docs/lesson-contract.md)")
+# every test here starts the grader as its users do (course grade, in processes of its own): pytest -m platforms
+pytestmark = [pytest.mark.platforms,
+              pytest.mark.skipif(not LINUX, reason="the sandbox's process limits are Linux's (docs/lesson-contract.md)")]
 
 
 def test_nothing_a_student_ships_is_imported(hostile):
@@ -264,7 +266,6 @@ def test_the_grader_cleans_up_when_it_is_stopped(tmp_path):
     assert not list(Path(tempfile.gettempdir()).glob(f"course-grade-{grader.pid}-*"))
 
 
-@pytest.mark.platforms
 def test_a_full_clone_grades_exactly_as_its_exercise_files_alone(tmp_path):
     """The student hands in the whole course: its own tests/, conftest.py and coursekit/ play no part."""
     if not (REPO / ".git").exists():
